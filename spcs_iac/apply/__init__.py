@@ -1,0 +1,1 @@
+"""Applying a plan: the parallel graph walk and the state it records."""

@@ -1,0 +1,163 @@
+"""Walk a plan's operations in dependency order, independent branches in parallel.
+
+Each change becomes one or two operations (a replace is delete then create). Creates and updates wait
+for the operations of what they depend on; deletes wait for the objects that depended on them. A failed
+operation skips only its descendants; everything else finishes, and every success is recorded in the
+state immediately, so running apply again converges.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from spcs_iac.apply.state import StateEntry, StateStore
+from spcs_iac.errors import SpcsIacError
+from spcs_iac.plan.model import Action, Change, Plan
+from spcs_iac.providers.base import ApplyContext, Provider
+
+Op = tuple[str, str]  # (verb, address); verb in create / update / delete
+
+
+@dataclass
+class ApplyResult:
+    done: list[Op] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.skipped
+
+
+def operations(plan: Plan) -> nx.DiGraph:
+    """The operation DAG of a plan."""
+    g = nx.DiGraph()
+    changes = {c.address: c for c in plan.actionable}
+    first: dict[str, Op] = {}
+    last: dict[str, Op] = {}
+    for c in changes.values():
+        if c.action in (Action.DELETE, Action.REPLACE):
+            g.add_node(("delete", c.address), change=c)
+            first[c.address] = ("delete", c.address)
+        if c.action in (Action.CREATE, Action.REPLACE):
+            g.add_node(("create", c.address), change=c)
+            if c.action is Action.REPLACE:
+                g.add_edge(("delete", c.address), ("create", c.address))
+        if c.action in (Action.UPDATE, Action.IMPORT):
+            g.add_node(("update", c.address), change=c)
+        last[c.address] = ("create", c.address) if c.action in (Action.CREATE, Action.REPLACE) else (
+            ("update", c.address) if c.action in (Action.UPDATE, Action.IMPORT) else ("delete", c.address))
+        first.setdefault(c.address, last[c.address])
+    for c in changes.values():
+        for dep in c.depends_on:
+            dc = changes.get(dep)
+            if dc is None:
+                continue
+            # X (create/update) after its dependency's create/update.
+            if c.action is not Action.DELETE and dc.action is not Action.DELETE:
+                g.add_edge(last[dep], _build_op(c))
+            # A dependency is deleted only after X stopped using it (X deleted, or updated away from it).
+            if dc.action in (Action.DELETE, Action.REPLACE):
+                src = ("delete", c.address) if c.action in (Action.DELETE, Action.REPLACE) else last[c.address]
+                g.add_edge(src, ("delete", dep))
+    return g
+
+
+def _build_op(c: Change) -> Op:
+    if c.action is Action.REPLACE:
+        return ("create", c.address)
+    return ("update", c.address) if c.action in (Action.UPDATE, Action.IMPORT) else ("create", c.address)
+
+
+class Executor:
+    def __init__(self, plan: Plan, provider: Provider, state: StateStore, *, parallelism: int = 8,
+                 log: Callable[[str], None] | None = None) -> None:
+        self.plan, self.provider, self.state = plan, provider, state
+        self.parallelism = max(1, parallelism)
+        self.log = log
+        self.outputs: dict[str, dict[str, Any]] = {a: dict(e.outputs) for a, e in state.entries.items()}
+        self._lock = threading.Lock()
+
+    def run(self) -> ApplyResult:
+        start = time.monotonic()
+        g = operations(self.plan)
+        result = ApplyResult()
+        waiting = {op: g.in_degree(op) for op in g.nodes}
+        ready = [op for op, n in waiting.items() if n == 0]
+        running: dict[Future[None], Op] = {}
+        blocked: set[Op] = set()
+        with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
+            while ready or running:
+                while ready and len(running) < self.parallelism:
+                    op = ready.pop(0)
+                    running[pool.submit(self._run_op, g.nodes[op]["change"], op[0])] = op
+                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    op = running.pop(fut)
+                    error = fut.exception()
+                    if error is None:
+                        result.done.append(op)
+                        for succ in g.successors(op):
+                            waiting[succ] -= 1
+                            if waiting[succ] == 0 and succ not in blocked:
+                                ready.append(succ)
+                    else:
+                        result.failed[op[1]] = _describe(error)
+                        self._say(f"x {op[0]} {op[1]} failed: {result.failed[op[1]]}")
+                        for desc in nx.descendants(g, op):
+                            if desc not in blocked:
+                                blocked.add(desc)
+                                if desc[1] != op[1]:
+                                    result.skipped.append(f"{desc[0]} {desc[1]}")
+        result.seconds = time.monotonic() - start
+        return result
+
+    def _run_op(self, change: Change, verb: str) -> None:
+        ctx = ApplyContext(outputs=self.outputs, stack=self.state.stack, log=self.log)
+        if verb == "delete":
+            if change.observed is not None or change.action is Action.REPLACE:
+                self._say(f"- deleting {change.address}")
+                self.provider.delete(change, ctx)
+            self.state.forget(change.address)
+            with self._lock:
+                self.outputs.pop(change.address, None)
+            return
+        self._say(f"{'+' if verb == 'create' else '~'} {verb} {change.address}")
+        if verb == "create":
+            outputs = self.provider.create(change, ctx)
+        elif change.fields or change.action is Action.UPDATE:
+            outputs = self.provider.update(change, ctx)
+        else:
+            outputs = dict(change.prior.outputs) if change.prior else {}
+        resource = change.resource
+        assert resource is not None
+        with self._lock:
+            merged = {**(self.outputs.get(change.address) or {}), **(outputs or {})}
+            self.outputs[change.address] = merged
+        props = resource.desired(self.outputs)
+        self.state.record(change.address, StateEntry(
+            kind=resource.kind, name=resource.fqn, props=props, outputs=merged,
+            depends_on=list(change.depends_on), owner=resource.owner_name,
+        ))
+
+    def _say(self, text: str) -> None:
+        if self.log is not None:
+            self.log(text)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, SpcsIacError):
+        return str(error)
+    text = str(error) or type(error).__name__
+    if not isinstance(error, OSError | ValueError | RuntimeError):
+        text = f"{type(error).__name__}: {text}\n{''.join(traceback.format_exception(error)[-3:])}"
+    return text

@@ -1,0 +1,140 @@
+"""The state file: what this stack manages on a target, written atomically under a lock.
+
+One JSON file per stack and target. Every successful operation is recorded at once (temp file, fsync,
+rename), so a crash leaves either the old or the new file, never a torn one. Secret values never
+enter it: kinds hash them in ``desired()`` before anything is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spcs_iac.errors import StateLockedError
+
+STATE_VERSION = 1
+DEFAULT_STATE_DIR = ".spcs-iac"
+
+
+@dataclass
+class StateEntry:
+    kind: str
+    name: str
+    props: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    depends_on: list[str] = field(default_factory=list)
+    owner: str | None = None
+
+
+class StateStore:
+    def __init__(self, stack: str, target: str, state_dir: str | os.PathLike[str] | None = None) -> None:
+        self.dir = Path(state_dir or os.environ.get("SPCS_IAC_STATE_DIR") or DEFAULT_STATE_DIR)
+        self.stack = stack
+        self.target = target
+        self.path = self.dir / f"{stack}.{target}.json"
+        self.lock_path = self.dir / f"{stack}.{target}.lock"
+        self.entries: dict[str, StateEntry] = {}
+        self.serial = 0
+        self._mutex = threading.Lock()
+        self.load()
+
+    # ---- reading --------------------------------------------------------------------------------
+    def load(self) -> None:
+        if not self.path.exists():
+            self.entries, self.serial = {}, 0
+            return
+        data = json.loads(self.path.read_text(encoding="utf-8"))
+        if data.get("version") != STATE_VERSION:
+            raise StateLockedError(f"{self.path}: state version {data.get('version')} is not supported")
+        self.serial = int(data.get("serial", 0))
+        self.entries = {a: StateEntry(**e) for a, e in data.get("resources", {}).items()}
+
+    def get(self, address: str) -> StateEntry | None:
+        return self.entries.get(address)
+
+    # ---- writing --------------------------------------------------------------------------------
+    def record(self, address: str, entry: StateEntry) -> None:
+        with self._mutex:
+            self.entries[address] = entry
+            self._write()
+
+    def forget(self, address: str) -> None:
+        with self._mutex:
+            if self.entries.pop(address, None) is not None:
+                self._write()
+
+    def _write(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.serial += 1
+        doc = {
+            "version": STATE_VERSION,
+            "stack": self.stack,
+            "target": self.target,
+            "serial": self.serial,
+            "resources": {a: asdict(e) for a, e in sorted(self.entries.items())},
+        }
+        tmp = self.path.with_suffix(f".json.tmp{os.getpid()}.{threading.get_ident()}")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, indent=1, sort_keys=True, default=str)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+    # ---- locking --------------------------------------------------------------------------------
+    @contextmanager
+    def locked(self, command: str = "apply") -> Iterator[StateStore]:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(), "command": command}
+        try:
+            fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            raise StateLockedError(self._lock_message()) from None
+        with os.fdopen(fd, "w") as fh:
+            json.dump(info, fh)
+        try:
+            self.load()
+            yield self
+        finally:
+            self.lock_path.unlink(missing_ok=True)
+
+    def _lock_message(self) -> str:
+        try:
+            holder = json.loads(self.lock_path.read_text())
+        except (OSError, ValueError):
+            holder = {}
+        pid, host = holder.get("pid"), holder.get("host")
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(holder.get("since", 0)))
+        who = f"{holder.get('command', '?')} (pid {pid} on {host}, since {since})"
+        if host == socket.gethostname() and isinstance(pid, int) and not _alive(pid):
+            return (
+                f"stack {self.stack} on {self.target} has a stale lock left by {who}, which is no longer running. "
+                f"If no other apply is in progress, clear it with: spcs-iac force-unlock STACK --target "
+                f"{self.target} (or delete {self.lock_path})"
+            )
+        return (
+            f"stack {self.stack} on {self.target} is locked by {who}; wait for it to finish. "
+            f"Lock file: {self.lock_path}"
+        )
+
+    def force_unlock(self) -> bool:
+        existed = self.lock_path.exists()
+        self.lock_path.unlink(missing_ok=True)
+        return existed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

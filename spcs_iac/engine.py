@@ -1,0 +1,77 @@
+"""The pipeline in one place: stack -> graph -> plan -> apply, against a named target."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from spcs_iac.apply.executor import ApplyResult, Executor
+from spcs_iac.apply.state import StateStore
+from spcs_iac.errors import SpcsIacError
+from spcs_iac.plan.planner import make_plan
+
+if TYPE_CHECKING:
+    from spcs_iac.model.stack import Stack
+    from spcs_iac.plan.model import Plan
+    from spcs_iac.providers.base import Provider
+
+# target name -> "module:factory"; factories take (stack_name, **options) and return a Provider.
+TARGETS = {
+    "local": "spcs_iac.providers.local.provider:LocalProvider",
+    "snowflake": "spcs_iac.providers.snowflake.provider:SnowflakeProvider",
+}
+
+
+def get_provider(target: str, stack_name: str, **options: Any) -> Provider:
+    spec = TARGETS.get(target)
+    if spec is None:
+        raise SpcsIacError(f"target {target!r} is not known; allowed: {', '.join(TARGETS)}")
+    module, _, attr = spec.partition(":")
+    factory = getattr(importlib.import_module(module), attr)
+    return factory(stack_name=stack_name, **options)
+
+
+def _prepare(stack: Stack) -> Any:
+    stack.validate()
+    return stack.graph()
+
+
+def plan_stack(stack: Stack, target: str, *, provider: Provider | None = None, state_dir: str | None = None,
+               assume_empty: bool = False, destroy: bool = False, **provider_options: Any) -> Plan:
+    graph = _prepare(stack)
+    own = provider is None
+    provider = provider or get_provider(target, stack.name, state_dir=state_dir, connect=not assume_empty,
+                                        **provider_options)
+    try:
+        state = StateStore(stack.name, target, state_dir)
+        return make_plan(stack.name, target, graph, provider, state.entries, destroy=destroy,
+                         assume_empty=assume_empty)
+    finally:
+        if own:
+            provider.close()
+
+
+def apply_stack(stack: Stack, target: str, *, provider: Provider | None = None, state_dir: str | None = None,
+                parallelism: int = 8, log: Callable[[str], None] | None = None, destroy: bool = False,
+                confirm: Callable[[Plan], bool] | None = None, **provider_options: Any) -> ApplyResult:
+    """Plan under the state lock, optionally ask ``confirm(plan)``, then execute."""
+    graph = _prepare(stack)
+    own = provider is None
+    provider = provider or get_provider(target, stack.name, state_dir=state_dir, **provider_options)
+    try:
+        store = StateStore(stack.name, target, state_dir)
+        with store.locked("destroy" if destroy else "apply"):
+            plan = make_plan(stack.name, target, graph, provider, store.entries, destroy=destroy)
+            if confirm is not None and not confirm(plan):
+                return ApplyResult()
+            result = Executor(plan, provider, store, parallelism=parallelism, log=log).run()
+            result.plan = plan  # type: ignore[attr-defined]
+            return result
+    finally:
+        if own:
+            provider.close()
+
+
+def destroy_stack(stack: Stack, target: str, **options: Any) -> ApplyResult:
+    return apply_stack(stack, target, destroy=True, **options)

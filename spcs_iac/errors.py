@@ -1,0 +1,75 @@
+"""Errors users see. Each names the object, the field, what was given and what is allowed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+
+class SpcsIacError(Exception):
+    """Base of every error the CLI prints as a message instead of a traceback."""
+
+
+@dataclass(frozen=True)
+class Issue:
+    obj: str
+    field: str
+    message: str
+    given: Any = None
+
+    def __str__(self) -> str:
+        given = "" if self.given is None else f" (given: {_short(self.given)})"
+        where = f"{self.obj}: {self.field}" if self.field else self.obj
+        return f"{where}: {self.message}{given}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+class StackValidationError(SpcsIacError, ValueError):
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+        lines = "\n".join(f"  - {i}" for i in issues)
+        super().__init__(f"{len(issues)} validation error{'s' if len(issues) != 1 else ''}:\n{lines}")
+
+
+class DeclarationError(StackValidationError):
+    """Raised when an object is constructed with bad arguments."""
+
+    @classmethod
+    def from_pydantic(cls, kind: str, data: dict[str, Any], exc: ValidationError) -> DeclarationError:
+        name = data.get("name")
+        obj = f"{kind} {name!r}" if isinstance(name, str) and name else kind
+        issues = []
+        for err in exc.errors(include_url=False):
+            loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
+            msg = err.get("msg", "invalid").removeprefix("Value error, ")
+            if err.get("type") == "extra_forbidden":
+                msg = "unknown field"
+            elif err.get("type") == "missing":
+                msg = "required field is missing"
+            given = err.get("input") if err.get("type") not in ("missing",) and loc else None
+            if isinstance(given, dict):
+                given = None
+            issues.append(Issue(obj, loc, msg, given))
+        return cls(issues)
+
+
+class PlanError(SpcsIacError):
+    pass
+
+
+class ApplyError(SpcsIacError):
+    pass
+
+
+class StateLockedError(SpcsIacError):
+    pass
+
+
+class ProviderError(SpcsIacError):
+    """A target refused an operation; carries the statement or action that failed."""

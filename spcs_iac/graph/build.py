@@ -1,0 +1,136 @@
+"""Build the networkx dependency graph: an edge A -> B means B needs A first."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+from spcs_iac.errors import Issue, StackValidationError
+from spcs_iac.model.base import Resource
+from spcs_iac.model.fields import kind_props
+
+if TYPE_CHECKING:
+    from spcs_iac.model.stack import Stack
+
+CONTAINER_FIELDS = ("database", "schema")  # objects inside a replaced database/schema go with it
+BARRIER = "role-ready:"
+
+
+def build_graph(stack: Stack) -> nx.DiGraph:
+    index = stack.resources()
+    g = nx.DiGraph()
+    for address, r in index.items():
+        g.add_node(address, resource=r)
+    for address, r in index.items():
+        follows = {d.name for d in kind_props(type(r)) if d.prop.follow_replace}
+        for field, _kind, target in r.references():
+            if not isinstance(target, Resource) or target.address not in index or target.address == address:
+                continue
+            follow = field in follows or field in CONTAINER_FIELDS
+            _edge(g, target.address, address, field, follow)
+    _owner_barriers(g, index)
+    _check_acyclic(g)
+    return g
+
+
+def _edge(g: nx.DiGraph, src: str, dst: str, field: str, follow: bool) -> None:
+    data = g.get_edge_data(src, dst)
+    if data is None:
+        g.add_edge(src, dst, fields=[field], follow_replace=follow)
+    else:
+        data["fields"].append(field)
+        data["follow_replace"] = data["follow_replace"] or follow
+
+
+def _owner_barriers(g: nx.DiGraph, index: dict[str, Resource]) -> None:
+    """Objects created by role R wait for every grant that gives R its privileges.
+
+    A pseudo node per role keeps this O(grants + objects) instead of grants x objects. Grants whose
+    securable is itself created by R (directly or through dependencies) are left out: they can only
+    come after.
+    """
+    owned: dict[str, list[str]] = {}
+    for address, r in index.items():
+        owner = r.owner_name
+        if owner and r.kind not in ("grant", "role_grant"):
+            owned.setdefault(owner, []).append(address)
+    if not owned:
+        return
+    for address, r in index.items():
+        role = _empowered_role(r)
+        if role is None or role not in owned:
+            continue
+        ancestors = nx.ancestors(g, address) | {address}
+        if any(index[a].owner_name == role for a in ancestors if a in index and a != address):
+            continue
+        barrier = BARRIER + role
+        if barrier not in g:
+            g.add_node(barrier, resource=None, pseudo=True)
+            for obj in owned[role]:
+                g.add_edge(barrier, obj, fields=["owner"], follow_replace=False)
+        g.add_edge(address, barrier, fields=["privileges"], follow_replace=False)
+
+
+def _empowered_role(r: Resource) -> str | None:
+    """The role whose privileges this grant extends (grantee of a Grant, granted role of a RoleGrant)."""
+    if r.kind == "grant":
+        return r.to.name if isinstance(r.to, Resource) else r.to  # type: ignore[attr-defined]
+    if r.kind == "role_grant":
+        role = r.role  # type: ignore[attr-defined]
+        return role.name if isinstance(role, Resource) else role
+    return None
+
+
+def _check_acyclic(g: nx.DiGraph) -> None:
+    try:
+        cycle = nx.find_cycle(g)
+    except nx.NetworkXNoCycle:
+        return
+    path = " -> ".join([u for u, _v in cycle] + [cycle[-1][1]])
+    raise StackValidationError([Issue("stack", "dependencies", f"dependency cycle: {path}")])
+
+
+def resources_in_order(g: nx.DiGraph) -> list[Resource]:
+    return [g.nodes[n]["resource"] for n in nx.topological_sort(g) if g.nodes[n].get("resource") is not None]
+
+
+def to_dot(g: nx.DiGraph) -> str:
+    lines = ["digraph stack {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
+    for n in g.nodes:
+        if g.nodes[n].get("pseudo"):
+            continue
+        lines.append(f'  "{_esc(n)}";')
+    for u, v in _collapsed_edges(g):
+        lines.append(f'  "{_esc(u)}" -> "{_esc(v)}";')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def to_mermaid(g: nx.DiGraph) -> str:
+    ids = {n: f"n{i}" for i, n in enumerate(g.nodes)}
+    lines = ["graph LR"]
+    for n in g.nodes:
+        if not g.nodes[n].get("pseudo"):
+            label = n.replace('"', "'")
+            lines.append(f'  {ids[n]}["{label}"]')
+    for u, v in _collapsed_edges(g):
+        lines.append(f"  {ids[u]} --> {ids[v]}")
+    return "\n".join(lines) + "\n"
+
+
+def _collapsed_edges(g: nx.DiGraph) -> list[tuple[str, str]]:
+    """Edges with role barriers folded into direct grant -> object edges for display."""
+    out: list[tuple[str, str]] = []
+    for u, v in g.edges:
+        if g.nodes[u].get("pseudo"):
+            continue
+        if g.nodes[v].get("pseudo"):
+            out.extend((u, w) for w in g.successors(v))
+        else:
+            out.append((u, v))
+    return out
+
+
+def _esc(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')

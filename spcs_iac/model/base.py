@@ -1,0 +1,225 @@
+"""The Resource base class: identity, references, and the desired properties a plan compares."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from spcs_iac.errors import DeclarationError
+from spcs_iac.model import identifiers as ids
+from spcs_iac.model.fields import FieldDecl, Fmt, Prop, Unset, Update, kind_props
+
+
+class Scope(StrEnum):
+    ACCOUNT = "account"
+    DATABASE = "database"
+    SCHEMA = "schema"
+
+
+Outputs = Mapping[str, Mapping[str, Any]]  # address -> outputs recorded for that object
+
+
+class Resource(BaseModel):
+    """One declared object. Subclasses are the kinds; each declares its fields once with ``Prop``."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, populate_by_name=True)
+
+    kind: ClassVar[str] = "resource"
+    sql_type: ClassVar[str] = ""  # e.g. "COMPUTE POOL"
+    scope: ClassVar[Scope] = Scope.ACCOUNT
+    allow_quoted_name: ClassVar[bool] = True
+    owner_change: ClassVar[Update] = Update.ALTER  # GRANT OWNERSHIP, or replace where unsupported
+    # Kinds whose identity is not just a name (grants) override `identity`.
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise DeclarationError.from_pydantic(type(self).__name__, data, exc) from None
+
+    name: str
+    owner: Annotated[
+        Any, Prop(fmt=Fmt.IDENT, ref="role", unset=Unset.IGNORE, doc="role that creates and owns the object")
+    ] = None
+
+    @field_validator("name")
+    @classmethod
+    def _normalise_name(cls, v: str) -> str:
+        return ids.normalize(v, allow_quoted=cls.allow_quoted_name, what=f"{cls.__name__} name")
+
+    @field_validator("owner", mode="before")
+    @classmethod
+    def _check_owner(cls, v: Any) -> Any:
+        if v is None or isinstance(v, Resource):
+            if isinstance(v, Resource) and v.kind != "role":
+                raise ValueError(f"owner must be a Role or a role name, got a {type(v).__name__}")
+            return v
+        if isinstance(v, str):
+            return ids.normalize(v, what="owner role")
+        raise ValueError(f"owner must be a Role or a role name, got {v!r}")
+
+    # ---- identity -------------------------------------------------------------------------------
+    def name_parts(self) -> tuple[str, ...]:
+        """Stored name parts, e.g. ("DB", "PUBLIC", "SVC")."""
+        return (self.name,)
+
+    @property
+    def fqn(self) -> str:
+        return ids.qualified(*self.name_parts())
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}.{self.fqn}"
+
+    @property
+    def owner_name(self) -> str | None:
+        return ref_name(self.owner)
+
+    def __hash__(self) -> int:  # objects are used as graph keys by identity
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    # ---- references -----------------------------------------------------------------------------
+    def references(self) -> Iterator[tuple[str, str, Resource | str]]:
+        """(field, kind, target) for every object this one refers to; strings name unmanaged objects
+        (or managed ones, which the stack links by name)."""
+        for decl in kind_props(type(self)):
+            if not decl.is_reference:
+                continue
+            value = getattr(self, decl.name)
+            for item in value if isinstance(value, list | tuple) else [value]:
+                if isinstance(item, Resource | str):
+                    yield decl.name, decl.prop.ref or "", item
+        yield from self.extra_references()
+
+    def extra_references(self) -> Iterator[tuple[str, str, Resource | str]]:
+        """Kinds with references outside declared props (database/schema, spec images) add them here."""
+        return iter(())
+
+    # ---- desired properties ---------------------------------------------------------------------
+    def desired(self, outputs: Outputs | None = None) -> dict[str, Any]:
+        """Normalised desired values of every declared property (None = not managed)."""
+        values: dict[str, Any] = {}
+        for decl in kind_props(type(self)):
+            if decl.prop.identity:
+                continue
+            values[decl.name] = self._normalised(decl, getattr(self, decl.name))
+        return values
+
+    def _normalised(self, decl: FieldDecl, value: Any) -> Any:
+        prop = decl.prop
+        if value is None:
+            return prop.default if prop.unset is Unset.DEFAULT else None
+        return normalise_value(value, prop)
+
+    def outputs_needed(self) -> list[str]:
+        """Addresses whose apply-time outputs feed this object's desired values (e.g. image digests)."""
+        return []
+
+    def describe(self) -> str:
+        return f"{type(self).__name__} {self.fqn}"
+
+
+def normalise_value(value: Any, prop: Prop) -> Any:
+    if isinstance(value, Resource):
+        return value.fqn
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, list | tuple):
+        items = [normalise_value(v, prop) for v in value]
+        return sorted(items, key=str) if prop.unordered else items
+    if prop.fmt is Fmt.KEYWORD and isinstance(value, str):
+        return value.upper()
+    if prop.fmt in (Fmt.IDENT, Fmt.IDENT_LIST) and isinstance(value, str):
+        return ids.qualified(*ids.split_qualified(value))
+    return value
+
+
+def ref_name(value: Resource | str | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Resource):
+        return value.fqn
+    return ids.qualified(*ids.split_qualified(value))
+
+
+def fingerprint(value: Any) -> str:
+    """Short stable hash of a JSON-able value (used to stamp specs and to record secrets)."""
+    blob = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def secret_digest(address: str, value: str) -> str:
+    """What the state keeps instead of a secret: a salted hash, enough to notice a changed value."""
+    return "sha256:" + hashlib.sha256(f"{address}\x00{value}".encode()).hexdigest()
+
+
+class SchemaScoped(Resource):
+    """Objects that live in a schema: ``database=`` and ``schema=`` (object or name, default PUBLIC)."""
+
+    scope: ClassVar[Scope] = Scope.SCHEMA
+
+    database: Any = None
+    schema_: Any = Field(default="PUBLIC", alias="schema")
+
+    @field_validator("database", "schema_", mode="before")
+    @classmethod
+    def _container(cls, v: Any, info: Any) -> Any:
+        label = "database" if info.field_name == "database" else "schema"
+        if v is None:
+            if label == "database":
+                raise ValueError("a schema-level object needs database= (a Database or a name)")
+            return "PUBLIC"
+        if isinstance(v, Resource):
+            if v.kind != label:
+                raise ValueError(f"{label}= must be a {label.title()} or a name, got {type(v).__name__}")
+            return v
+        if isinstance(v, str):
+            return ids.normalize(v, allow_quoted=cls.allow_quoted_name, what=f"{label} name")
+        raise ValueError(f"{label}= must be a {label.title()} object or a name, got {v!r}")
+
+    @model_validator(mode="after")
+    def _schema_matches_database(self) -> SchemaScoped:
+        schema = self.schema_
+        if isinstance(schema, Resource) and isinstance(self.database, Resource | str):
+            db = self.database.name if isinstance(self.database, Resource) else self.database
+            if schema.database_name != db:  # type: ignore[attr-defined]
+                raise ValueError(
+                    f"schema {schema.fqn} belongs to database {schema.database_name}, "  # type: ignore[attr-defined]
+                    f"not to database= {db}"
+                )
+        return self
+
+    @property
+    def database_name(self) -> str:
+        return self.database.name if isinstance(self.database, Resource) else self.database
+
+    @property
+    def schema_name(self) -> str:
+        return self.schema_.name if isinstance(self.schema_, Resource) else self.schema_
+
+    def name_parts(self) -> tuple[str, ...]:
+        return (self.database_name, self.schema_name, self.name)
+
+    def extra_references(self) -> Iterator[tuple[str, str, Resource | str]]:
+        yield "database", "database", self.database
+        if isinstance(self.schema_, Resource):
+            yield "schema", "schema", self.schema_
+        else:
+            yield "schema", "schema", ids.qualified(self.database_name, self.schema_name)
+
+    def qualify(self, name: str) -> str:
+        """A reference given as a bare name means an object in this object's schema."""
+        parts = ids.split_qualified(name)
+        if len(parts) == 1:
+            parts = [self.database_name, self.schema_name, *parts]
+        elif len(parts) == 2:
+            parts = [self.database_name, *parts]
+        return ids.qualified(*parts)

@@ -1,0 +1,1 @@
+"""Planning: compare desired, observed and recorded state into ordered changes."""

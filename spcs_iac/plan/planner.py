@@ -1,0 +1,239 @@
+"""Desired vs observed vs recorded state -> ordered changes.
+
+- absent in the target: create (a state entry means someone deleted it by hand);
+- present but not in the state: import (adopted, never created twice), plus field updates;
+- fields differ: update in place, or replace when any changed field forces it;
+- replacing an object replaces dependents that cannot survive it (edges marked follow_replace);
+- a changed upstream output (a rebuilt image's digest) marks the consumer's field known-after-apply;
+- in the state but no longer declared: delete. Objects the state does not list are never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import networkx as nx
+
+from spcs_iac.apply.state import StateEntry
+from spcs_iac.model.base import Resource
+from spcs_iac.model.fields import Fmt, Prop, Unset, Update, kind_props
+from spcs_iac.plan.model import Action, Change, FieldChange, Plan
+from spcs_iac.providers.base import Observed, Provider, ReadRequest
+
+_MISSING = object()
+UNKNOWN = "(unknown)"
+CHANGING = (Action.CREATE, Action.UPDATE, Action.REPLACE)
+
+
+def make_plan(
+    stack_name: str,
+    target: str,
+    graph: nx.DiGraph,
+    provider: Provider,
+    entries: Mapping[str, StateEntry],
+    *,
+    destroy: bool = False,
+    assume_empty: bool = False,
+) -> Plan:
+    """``assume_empty`` plans against an empty target without reading it (a full creation plan)."""
+    if assume_empty:
+        entries = {}
+    order = [n for n in nx.topological_sort(graph) if graph.nodes[n].get("resource") is not None]
+    desired: dict[str, Resource] = {n: graph.nodes[n]["resource"] for n in order}
+    requests = [ReadRequest(a, r.kind, r.fqn, r, entries.get(a)) for a, r in desired.items()]
+    requests += [ReadRequest(a, e.kind, e.name, None, e) for a, e in entries.items() if a not in desired]
+    observed = {} if assume_empty else provider.read(requests)
+    outputs = _known_outputs(entries, observed)
+
+    changes: dict[str, Change] = {}
+    for address in order:
+        r = desired[address]
+        prior, obs = entries.get(address), observed.get(address)
+        if destroy:
+            changes[address] = _destroy_change(r, prior, obs)
+        else:
+            changes[address] = diff_resource(r, obs, prior, outputs)
+            _propagate(graph, address, changes)
+        changes[address].depends_on = [p for p in _real_predecessors(graph, address)]
+    deletes = _orphan_deletes(entries, desired, observed)
+    if destroy:
+        ordered = list(reversed([changes[a] for a in order])) + deletes
+    else:
+        ordered = deletes + [changes[a] for a in order]
+    plan = Plan(stack=stack_name, target=target, changes=ordered, destroy=destroy)
+    for c in plan.actionable:
+        c.statements = provider.statements(c)
+    return plan
+
+
+def _known_outputs(entries: Mapping[str, StateEntry], observed: Mapping[str, Observed]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {a: dict(e.outputs) for a, e in entries.items()}
+    for a, o in observed.items():
+        out.setdefault(a, {}).update(o.outputs)
+    return out
+
+
+def diff_resource(r: Resource, obs: Observed | None, prior: StateEntry | None,
+                  outputs: Mapping[str, Mapping[str, Any]]) -> Change:
+    desired = r.desired(outputs)
+    base = Change(address=r.address, kind=r.kind, name=r.fqn, action=Action.NOOP, resource=r, prior=prior,
+                  observed=obs.props if obs else None)
+    decls = kind_props(type(r))
+    if obs is None:
+        base.action = Action.CREATE
+        base.fields = [FieldChange(d.name, None, desired[d.name], d.prop.sensitive)
+                       for d in decls if not d.prop.identity and desired.get(d.name) is not None]
+        if prior is not None:
+            base.reason = "recorded in the state but missing from the target (deleted outside spcs-iac)"
+        return base
+    for d in decls:
+        prop = d.prop
+        if prop.identity or prop.update is Update.CREATE_ONLY:
+            continue
+        want = desired.get(d.name)
+        if want is None and prop.unset is Unset.IGNORE:
+            continue
+        if prop.readable:
+            have = obs.props.get(d.name, _MISSING)
+            if have is _MISSING:
+                continue
+        else:
+            have = prior.props.get(d.name) if prior is not None else UNKNOWN
+        if not same(want, have, prop):
+            forces = prop.update is Update.REPLACE or (d.name == "owner" and type(r).owner_change is Update.REPLACE)
+            base.fields.append(FieldChange(d.name, have, want, prop.sensitive, forces))
+    for key in getattr(type(r), "drift_outputs", ()):
+        recorded = prior.outputs.get(key) if prior else None
+        now = obs.outputs.get(key)
+        if recorded and now != recorded:
+            base.fields.append(FieldChange(key, recorded, now))
+            base.reason = f"{key} in the target differs from the one spcs-iac recorded (changed outside spcs-iac)"
+    if prior is None:
+        base.action = Action.IMPORT
+        base.reason = "exists in the target but not in the state: adopted" + (
+            " and updated" if base.fields else "")
+    elif any(f.forces_replace for f in base.fields):
+        base.action = Action.REPLACE
+    elif base.fields:
+        base.action = Action.UPDATE
+        if base.reason is None:
+            base.reason = _drift_reason(base.fields, prior, desired)
+    return base
+
+
+def _drift_reason(fields: list[FieldChange], prior: StateEntry, desired: Mapping[str, Any]) -> str | None:
+    """An update whose desired values equal what was recorded means the target was changed by hand."""
+    drifted = [f.name for f in fields if f.name in prior.props and prior.props[f.name] == desired.get(f.name)]
+    if drifted and len(drifted) == len(fields):
+        return f"changed outside spcs-iac: {', '.join(drifted)}"
+    return None
+
+
+def same(want: Any, have: Any, prop: Prop) -> bool:
+    return _norm(want, prop) == _norm(have, prop)
+
+
+def _norm(value: Any, prop: Prop) -> Any:
+    if value is None or value == "":
+        return [] if prop.fmt in (Fmt.IDENT_LIST, Fmt.STRING_LIST) or prop.unordered else None
+    if isinstance(value, str) and prop.fmt is Fmt.BOOL:
+        return value.strip().lower() in ("true", "y", "yes", "1")
+    if isinstance(value, str) and prop.fmt is Fmt.INT:
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if isinstance(value, str) and prop.fmt in (Fmt.KEYWORD, Fmt.IDENT):
+        return value.upper().replace('"', "") if prop.fmt is Fmt.KEYWORD else value
+    if isinstance(value, list | tuple):
+        items = [_norm(v, Prop(fmt=Fmt.KEYWORD) if prop.fmt is Fmt.SPECIAL else prop) for v in value]
+        return sorted(items, key=str) if prop.unordered else items
+    return value
+
+
+def _propagate(graph: nx.DiGraph, address: str, changes: dict[str, Change]) -> None:
+    """Finalise `address` given its predecessors' final actions (called in topological order)."""
+    change = changes[address]
+    r = change.resource
+    if change.action in (Action.CREATE, Action.REPLACE) or r is None:
+        return
+    for pred in _real_predecessors(graph, address):
+        pc = changes.get(pred)
+        if pc is None or pc.action is not Action.REPLACE:
+            continue
+        data = graph.get_edge_data(pred, address) or {}
+        if data.get("follow_replace"):
+            change.action = Action.REPLACE
+            change.reason = f"replaced because {pred} is replaced"
+            return
+    needed = r.outputs_needed()
+    upstream = [a for a in needed if a in changes and changes[a].action in CHANGING]
+    if upstream:
+        consumer = _output_consumer(r)
+        if consumer is None:
+            return
+        name, prop = consumer
+        change.fields = [f for f in change.fields if f.name != name]
+        before = change.observed.get(name) if change.observed else None
+        change.fields.append(FieldChange(name, before, None, known_after_apply=True,
+                                         forces_replace=prop.update is Update.REPLACE))
+        if prop.update is Update.REPLACE and change.action is not Action.IMPORT:
+            change.action = Action.REPLACE
+        elif change.action is Action.NOOP:
+            change.action = Action.UPDATE
+        change.reason = f"{', '.join(upstream)} will change"
+
+
+def _output_consumer(r: Resource) -> tuple[str, Prop] | None:
+    """The field whose value is computed from upstream outputs (the spec, for services)."""
+    for d in kind_props(type(r)):
+        if d.name == "spec":
+            return d.name, d.prop
+    return None
+
+
+def _real_predecessors(graph: nx.DiGraph, address: str) -> list[str]:
+    """Predecessors with role barriers expanded (a barrier stands for the grants behind it)."""
+    out: list[str] = []
+    for p in graph.predecessors(address):
+        if graph.nodes[p].get("pseudo"):
+            out.extend(q for q in graph.predecessors(p) if not graph.nodes[q].get("pseudo"))
+        else:
+            out.append(p)
+    return out
+
+
+def _destroy_change(r: Resource, prior: StateEntry | None, obs: Observed | None) -> Change:
+    c = Change(address=r.address, kind=r.kind, name=r.fqn, action=Action.NOOP, resource=None, prior=prior,
+               observed=obs.props if obs else None)
+    if prior is None:
+        c.reason = "not managed by this stack (absent from its state): left alone"
+    elif obs is None:
+        c.action, c.reason = Action.DELETE, "already absent from the target: only forgotten"
+    else:
+        c.action = Action.DELETE
+    return c
+
+
+def _orphan_deletes(entries: Mapping[str, StateEntry], desired: Mapping[str, Resource],
+                    observed: Mapping[str, Observed]) -> list[Change]:
+    """State entries no longer declared, dependents first."""
+    orphans = {a: e for a, e in entries.items() if a not in desired}
+    if not orphans:
+        return []
+    g = nx.DiGraph()
+    g.add_nodes_from(orphans)
+    for a, e in orphans.items():
+        for dep in e.depends_on:
+            if dep in orphans:
+                g.add_edge(dep, a)
+    out = []
+    for a in reversed(list(nx.topological_sort(g))):
+        e = orphans[a]
+        obs = observed.get(a)
+        c = Change(address=a, kind=e.kind, name=e.name, action=Action.DELETE, prior=e,
+                   observed=obs.props if obs else None, depends_on=list(e.depends_on))
+        c.reason = "removed from the stack" if obs else "removed from the stack; already absent from the target"
+        out.append(c)
+    return out
