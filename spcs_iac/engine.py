@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -23,10 +24,19 @@ TARGETS = {
 }
 
 
+def _targets() -> dict[str, str]:
+    """Built-in targets plus plugins from SPCS_IAC_TARGETS ("name=module:factory,...")."""
+    out = dict(TARGETS)
+    for item in filter(None, os.environ.get("SPCS_IAC_TARGETS", "").split(",")):
+        name, _, spec = item.partition("=")
+        out[name.strip()] = spec.strip()
+    return out
+
+
 def get_provider(target: str, stack_name: str, **options: Any) -> Provider:
-    spec = TARGETS.get(target)
+    spec = _targets().get(target)
     if spec is None:
-        raise SpcsIacError(f"target {target!r} is not known; allowed: {', '.join(TARGETS)}")
+        raise SpcsIacError(f"target {target!r} is not known; allowed: {', '.join(_targets())}")
     module, _, attr = spec.partition(":")
     factory = getattr(importlib.import_module(module), attr)
     return factory(stack_name=stack_name, **options)

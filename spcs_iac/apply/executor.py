@@ -19,7 +19,7 @@ from typing import Any
 import networkx as nx
 
 from spcs_iac.apply.state import StateEntry, StateStore
-from spcs_iac.errors import SpcsIacError
+from spcs_iac.errors import ApplyError, SpcsIacError
 from spcs_iac.plan.model import Action, Change, Plan
 from spcs_iac.providers.base import ApplyContext, Provider
 
@@ -60,15 +60,23 @@ def operations(plan: Plan) -> nx.DiGraph:
     for c in changes.values():
         for dep in c.depends_on:
             dc = changes.get(dep)
-            if dc is None:
-                continue
             # X (create/update) after its dependency's create/update.
-            if c.action is not Action.DELETE and dc.action is not Action.DELETE:
+            if dc is not None and c.action is not Action.DELETE and dc.action is not Action.DELETE:
                 g.add_edge(last[dep], _build_op(c))
-            # A dependency is deleted only after X stopped using it (X deleted, or updated away from it).
-            if dc.action in (Action.DELETE, Action.REPLACE):
-                src = ("delete", c.address) if c.action in (Action.DELETE, Action.REPLACE) else last[c.address]
-                g.add_edge(src, ("delete", dep))
+        used = set(c.depends_on) | set(c.prior.depends_on if c.prior else ())
+        for dep in used:
+            dc = changes.get(dep)
+            if dc is None or dc.action not in (Action.DELETE, Action.REPLACE):
+                continue
+            # A dependency is deleted only after X stopped using it: X deleted first, or X updated away
+            # from a dependency that goes for good. X keeping a replaced dependency just waits for it.
+            if c.action in (Action.DELETE, Action.REPLACE):
+                g.add_edge(("delete", c.address), ("delete", dep))
+            elif dc.action is Action.DELETE and c.action in (Action.UPDATE, Action.IMPORT):
+                g.add_edge(last[c.address], ("delete", dep))
+    if not nx.is_directed_acyclic_graph(g):
+        cycle = " -> ".join(f"{v} {a}" for (v, a), _ in nx.find_cycle(g))
+        raise ApplyError(f"the operations of this plan depend on each other in a cycle: {cycle}")
     return g
 
 

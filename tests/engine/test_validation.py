@@ -1,0 +1,140 @@
+"""Declaration-time and cross-object validation: every message names object, field, given, allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from spcs_iac import (
+    ComputePool,
+    Container,
+    Endpoint,
+    FunctionArgument,
+    Grant,
+    NetworkRule,
+    Role,
+    Service,
+    ServiceFunction,
+    ServiceSpec,
+    Stack,
+    Warehouse,
+)
+from spcs_iac.errors import DeclarationError, StackValidationError
+
+
+def svc(name="S", image="registry.example.com/app:1", pool="P", **spec_extra):
+    spec = ServiceSpec(containers=[Container(name="main", image=image)],
+                       endpoints=[Endpoint(name="api", port=8080)], **spec_extra)
+    return Service(name=name, database="DB", compute_pool=pool, spec=spec)
+
+
+@pytest.mark.parametrize("build, field, fragment", [
+    (lambda: ComputePool(name="P", instance_family="huge"), "instance_family", "allowed: CPU_X64_XS"),
+    (lambda: ComputePool(name="P", instance_family="CPU_X64_XS", min_nodes=3, max_nodes=2), "", "min_nodes (3)"),
+    (lambda: ComputePool(name="my pool", instance_family="CPU_X64_XS"), "name", "cannot have a quoted name"),
+    (lambda: Warehouse(name="W", warehouse_size="GIGANTIC"), "warehouse_size", "XSMALL"),
+    (lambda: NetworkRule(name="R", database="DB", type="HOST_PORT", mode="INGRESS", value_list=["a.com"]), "",
+     "allowed: EGRESS"),
+    (lambda: Grant(to="R", on="ACCOUNT", privileges=["FLY"]), "", "allowed:"),
+    (lambda: Service(name="S", database="DB", compute_pool="P", spec={"spec": {"containers": []}}), "spec",
+     "at least one container"),
+    (lambda: Service(name="S", database="DB", compute_pool="P", owner="ACCOUNTADMIN",
+                     spec={"spec": {"containers": [{"name": "a", "image": "h.io/x:1"}]}}), "owner", "cannot own"),
+    (lambda: svc(min_instances=0) if False else Service(name="S", database="DB", compute_pool="P", min_instances=3,
+                                                         max_instances=2, spec={"spec": {"containers": [
+                                                             {"name": "a", "image": "h.io/x:1"}]}}), "",
+     "min_instances (3) <= max_instances (2)"),
+])
+def test_declaration_errors_name_object_field_and_allowed(build, field, fragment):
+    with pytest.raises(DeclarationError) as err:
+        build()
+    issue = err.value.issues[0]
+    assert fragment in str(issue)
+    assert issue.field.startswith(field)
+
+
+def test_spec_rules():
+    with pytest.raises(ValueError, match="volumeMount 'data' names no declared volume"):
+        ServiceSpec.model_validate({"spec": {"containers": [
+            {"name": "a", "image": "h.io/x:1", "volumeMounts": [{"name": "data", "mountPath": "/d"}]}]}})
+    with pytest.raises(ValueError, match="exactly one of port or portRange"):
+        Endpoint(name="e")
+    with pytest.raises(ValueError, match="lower-case"):
+        Container(name="Main_1", image="h.io/x:1")
+    with pytest.raises(ValueError, match="requested and limited with the same count"):
+        ServiceSpec.model_validate({"spec": {"containers": [
+            {"name": "a", "image": "h.io/x:1", "resources": {"requests": {"nvidia.com/gpu": 1}}}]}})
+    with pytest.raises(ValueError, match="unknown field|Extra inputs"):
+        ServiceSpec.from_yaml("spec:\n  containers:\n  - name: a\n    image: h.io/x:1\n    imagePullPolicy: x\n")
+
+
+def test_cross_object_rules():
+    s = Stack("v")
+    pool = s.add(ComputePool(name="P", instance_family="CPU_X64_XS"))
+    gpu_spec = {"spec": {"containers": [{"name": "a", "image": "/db/public/repo/x:1", "resources": {
+        "requests": {"nvidia.com/gpu": 2}, "limits": {"nvidia.com/gpu": 2}}}], "endpoints": [
+        {"name": "api", "port": 80}, {"name": "raw", "port": 9000, "protocol": "TCP"}]}}
+    service = s.add(Service(name="S", database="DB", compute_pool=pool, spec=gpu_spec))
+    s.add(ServiceFunction(name="F", database="DB", service=service, endpoint="nope", path="/x", returns="REAL",
+                          arguments=[FunctionArgument(name="a", datatype="REAL")]))
+    s.add(ServiceFunction(name="G", database="DB", service=service, endpoint="raw", path="/x", returns="REAL"))
+    with pytest.raises(StackValidationError) as err:
+        s.validate()
+    text = str(err.value)
+    assert "names no Image or repository declared" in text and "'/db/public/repo/x:1'" in text
+    assert "asks for 2 GPU(s) but pool P (CPU_X64_XS) has 0" in text
+    assert "has no such endpoint; it has: ['api', 'raw'] (given: 'nope')" in text
+    assert "service functions need an HTTP endpoint" in text
+
+
+def test_duplicate_names_in_one_scope_are_rejected():
+    s = Stack("d")
+    s.add(Role(name="R"))
+    s.add(Role(name="r"))
+    with pytest.raises(StackValidationError, match="same name in one scope"):
+        s.validate()
+
+
+def test_dependency_cycles_list_the_cycle():
+    s = Stack("c")
+    a = Role(name="A")
+    b = Role(name="B", owner=a)
+    a.owner = b
+    s.add(a)
+    with pytest.raises(StackValidationError, match=r"dependency cycle: role\.[AB] -> role\.[AB] -> role\.[AB]"):
+        s.graph()
+
+
+def test_spec_yaml_round_trip_keeps_meaning():
+    text = """
+spec:
+  containers:
+  - name: main
+    image: /db/public/repo/app:1
+    env: {PORT: 8080, DEBUG: true}
+    readinessProbe: {port: 8080, path: /health}
+    volumeMounts: [{name: data, mountPath: /data}]
+    resources: {requests: {memory: 1Gi, cpu: 0.5, nvidia.com/gpu: 1}, limits: {memory: 2Gi, nvidia.com/gpu: 1}}
+    secrets:
+    - snowflakeSecret: {objectName: db.s.key}
+      envVarName: API_KEY
+      secretKeyRef: secret_string
+  endpoints:
+  - {name: api, port: 8080, public: true, corsSettings: {Access-Control-Allow-Origin: ["https://a.com"]}}
+  volumes:
+  - {name: data, source: "@volumes/app", uid: 1000, gid: 1000}
+  logExporters: {eventTableConfig: {logLevel: ERROR}}
+  platformMonitor: {metricConfig: {groups: [system, network]}}
+capabilities:
+  securityContext: {executeAsCaller: true}
+serviceRoles:
+- {name: api_users, endpoints: [api]}
+"""
+    spec = ServiceSpec.from_yaml(text)
+    assert spec.containers[0].env == {"PORT": "8080", "DEBUG": "true"}
+    again = ServiceSpec.from_yaml(spec.to_yaml())
+    assert again.to_document() == spec.to_document()
+    doc = spec.to_document()
+    assert doc["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == 1
+    assert doc["capabilities"] == {"securityContext": {"executeAsCaller": True}}
+    assert doc["serviceRoles"] == [{"name": "api_users", "endpoints": ["api"]}]
+    assert doc["spec"]["volumes"][0]["source"] == "@volumes/app"
