@@ -38,7 +38,10 @@ def get_provider(target: str, stack_name: str, **options: Any) -> Provider:
     if spec is None:
         raise SpcsIacError(f"target {target!r} is not known; allowed: {', '.join(_targets())}")
     module, _, attr = spec.partition(":")
-    factory = getattr(importlib.import_module(module), attr)
+    try:
+        factory = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise SpcsIacError(f"target {target!r} cannot be loaded from {spec}: {exc}") from None
     return factory(stack_name=stack_name, **options)
 
 

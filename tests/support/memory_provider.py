@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -52,7 +53,8 @@ class MemoryProvider(Provider):
 
     def __init__(self, stack_name: str = "test", target: MemoryTarget | None = None, state_dir: str | None = None,
                  connect: bool = True, **_: Any) -> None:
-        self._file = Path(state_dir or ".") / "memory-target.json" if target is None and state_dir else None
+        directory = state_dir or os.environ.get("SPCS_IAC_STATE_DIR")
+        self._file = Path(directory) / "memory-target.json" if target is None and directory else None
         self.t = target or (MemoryTarget.load(self._file) if self._file else MemoryTarget())
 
     def read(self, requests: list[ReadRequest]) -> dict[str, Observed]:

@@ -1,0 +1,1 @@
+"""The spcs-iac command line."""
