@@ -1,8 +1,11 @@
 """The state file: what this stack manages on a target, written atomically under a lock.
 
-One JSON file per stack and target. Every successful operation is recorded at once (temp file, fsync,
-rename), so a crash leaves either the old or the new file, never a torn one. Secret values never
-enter it: kinds hash them in ``desired()`` before anything is recorded.
+One JSON file per stack and target, plus a journal beside it while an apply runs. Every successful
+operation is recorded at once as one appended journal line (cheap, so large parallel applies are not
+serialised on rewriting the whole file); when the lock is released the journal is folded into the JSON
+file (temp file, fsync, rename) and removed. Loading replays a journal left by a killed process, and
+ignores a torn last line, so a crash never loses a recorded success nor leaves an unreadable state.
+Secret values never enter it: kinds hash them in ``desired()`` before anything is recorded.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ class StateStore:
         self.target = target
         self.path = self.dir / f"{stack}.{target}.json"
         self.lock_path = self.dir / f"{stack}.{target}.lock"
+        self.journal_path = self.dir / f"{stack}.{target}.journal"
+        self._journal_fd: int | None = None
         self.entries: dict[str, StateEntry] = {}
         self.serial = 0
         self._mutex = threading.Lock()
@@ -48,14 +53,27 @@ class StateStore:
 
     # ---- reading --------------------------------------------------------------------------------
     def load(self) -> None:
-        if not self.path.exists():
-            self.entries, self.serial = {}, 0
-            return
-        data = json.loads(self.path.read_text(encoding="utf-8"))
-        if data.get("version") != STATE_VERSION:
-            raise StateLockedError(f"{self.path}: state version {data.get('version')} is not supported")
-        self.serial = int(data.get("serial", 0))
-        self.entries = {a: StateEntry(**e) for a, e in data.get("resources", {}).items()}
+        self.entries, self.serial = {}, 0
+        if self.path.exists():
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("version") != STATE_VERSION:
+                raise StateLockedError(f"{self.path}: state version {data.get('version')} is not supported")
+            self.serial = int(data.get("serial", 0))
+            self.entries = {a: StateEntry(**e) for a, e in data.get("resources", {}).items()}
+        if self.journal_path.exists():
+            self._replay()
+
+    def _replay(self) -> None:
+        for line in self.journal_path.read_text(encoding="utf-8").splitlines():
+            try:
+                item = json.loads(line)
+            except ValueError:
+                break  # a torn last line from a killed writer: everything before it counts
+            self.serial += 1
+            if item.get("op") == "put":
+                self.entries[item["address"]] = StateEntry(**item["entry"])
+            else:
+                self.entries.pop(item["address"], None)
 
     def get(self, address: str) -> StateEntry | None:
         return self.entries.get(address)
@@ -64,12 +82,20 @@ class StateStore:
     def record(self, address: str, entry: StateEntry) -> None:
         with self._mutex:
             self.entries[address] = entry
-            self._write()
+            self._append({"op": "put", "address": address, "entry": asdict(entry)})
 
     def forget(self, address: str) -> None:
         with self._mutex:
             if self.entries.pop(address, None) is not None:
-                self._write()
+                self._append({"op": "del", "address": address})
+
+    def _append(self, item: dict[str, Any]) -> None:
+        if self._journal_fd is None:
+            # Outside an apply (no lock held) there is no journal: write the whole file at once.
+            self._write()
+            return
+        self.serial += 1
+        os.write(self._journal_fd, (json.dumps(item, sort_keys=True, default=str) + "\n").encode())
 
     def _write(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -101,9 +127,23 @@ class StateStore:
             json.dump(info, fh)
         try:
             self.load()
+            if self.journal_path.exists():
+                self._write()  # fold a journal left by a killed apply before starting a new one
+                self.journal_path.unlink()
+            self._journal_fd = os.open(self.journal_path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o644)
             yield self
         finally:
+            self._close_journal()
             self.lock_path.unlink(missing_ok=True)
+
+    def _close_journal(self) -> None:
+        if self._journal_fd is None:
+            return
+        os.close(self._journal_fd)
+        self._journal_fd = None
+        with self._mutex:
+            self._write()
+        self.journal_path.unlink(missing_ok=True)
 
     def _lock_message(self) -> str:
         try:

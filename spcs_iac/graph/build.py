@@ -83,6 +83,8 @@ def _empowered_role(r: Resource) -> str | None:
 
 
 def _check_acyclic(g: nx.DiGraph) -> None:
+    if nx.is_directed_acyclic_graph(g):
+        return
     try:
         cycle = nx.find_cycle(g)
     except nx.NetworkXNoCycle:

@@ -8,7 +8,15 @@ from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from spcs_iac.errors import DeclarationError
 from spcs_iac.model import identifiers as ids
@@ -42,6 +50,8 @@ class Resource(BaseModel):
         except ValidationError as exc:
             raise DeclarationError.from_pydantic(type(self).__name__, data, exc) from None
 
+    _address: str | None = PrivateAttr(default=None)
+
     name: str
     owner: Annotated[
         Any, Prop(fmt=Fmt.IDENT, ref="role", unset=Unset.IGNORE, doc="role that creates and owns the object")
@@ -74,7 +84,13 @@ class Resource(BaseModel):
 
     @property
     def address(self) -> str:
-        return f"{self.kind}.{self.fqn}"
+        # Names never change after declaration; the address is hot in planning, so compute it once.
+        cached = self.__pydantic_private__.get("_address") if self.__pydantic_private__ else None
+        if cached is None:
+            cached = f"{self.kind}.{self.fqn}"
+            if self.__pydantic_private__ is not None:
+                self.__pydantic_private__["_address"] = cached
+        return cached
 
     @property
     def owner_name(self) -> str | None:

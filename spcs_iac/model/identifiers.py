@@ -7,6 +7,7 @@ object is declared, and quoted/escaped when SQL is generated. Nothing else build
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 UNQUOTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 MAX_IDENTIFIER = 255
@@ -69,6 +70,7 @@ def _check_length(stored: str, what: str) -> str:
     return stored
 
 
+@lru_cache(maxsize=1 << 16)
 def quote(stored: str) -> str:
     """Render a stored identifier for SQL: bare when safe, otherwise double-quoted with ``""`` escapes."""
     if UNQUOTED.match(stored) and stored == stored.upper() and stored not in RESERVED:
@@ -76,6 +78,7 @@ def quote(stored: str) -> str:
     return '"' + stored.replace('"', '""') + '"'
 
 
+@lru_cache(maxsize=1 << 16)
 def qualified(*parts: str) -> str:
     """``DB.SCHEMA.NAME`` with each part quoted on its own (never the dotted string as a whole)."""
     return ".".join(quote(p) for p in parts)
@@ -83,6 +86,11 @@ def qualified(*parts: str) -> str:
 
 def split_qualified(text: str) -> list[str]:
     """Split ``a."b.c".d`` into stored parts, honouring quotes."""
+    return list(_split_qualified(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _split_qualified(text: str) -> tuple[str, ...]:
     parts: list[str] = []
     buf = ""
     in_quotes = False
@@ -103,7 +111,7 @@ def split_qualified(text: str) -> list[str]:
             buf += ch
         i += 1
     parts.append(buf)
-    return [normalize(p) for p in parts]
+    return tuple(normalize(p) for p in parts)
 
 
 def string_literal(text: str) -> str:

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Run the whole test suite on a fresh machine: system parts (Docker engine, registry, offline base
+# image, Pulumi CLI), the package with its test extras, then pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup-system.sh
+PULUMI_BIN="$(bash scripts/install-pulumi.sh | tail -n 1)"
+export PATH="$PULUMI_BIN:$PATH"
+python3 -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+
+export SPCS_IAC_BASE_IMAGE="${SPCS_IAC_BASE_IMAGE:-spcs-iac/base:bookworm-py3}"
+exec python3 -m pytest -q -p no:cacheprovider "$@"
