@@ -1,0 +1,1 @@
+"""The Pulumi bridge: dynamic providers per kind (dynamic.py) and stack registration (program.py)."""
