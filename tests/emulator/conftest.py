@@ -10,11 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from emu_fixtures import READY, SETUP
 from snowflake.connector.errors import ProgrammingError
 
 from spcs_iac.emulator.testing import RunningEmulator, running_emulator
-
-READY = 0.05  # seconds until services/pools are ready in these tests
 
 
 class SF:
@@ -72,36 +71,10 @@ def sf(emu_server: RunningEmulator, _shared_conn: Any) -> SF:
     return SF(_shared_conn, emu_server)
 
 
-SPEC = """spec:
-  containers:
-  - name: main
-    image: /db/public/repo/echo:1.0
-    env:
-      GREETING: hello
-  - name: sidecar
-    image: /db/public/repo/proxy:2.1
-  endpoints:
-  - name: api
-    port: 8080
-    public: true
-  - name: internal
-    port: 9000
-"""
-
-SETUP = [
-    "CREATE ROLE DEPLOYER",
-    "GRANT ROLE DEPLOYER TO ROLE SYSADMIN",
-    "CREATE DATABASE DB",
-    "CREATE IMAGE REPOSITORY DB.PUBLIC.REPO",
-    "CREATE COMPUTE POOL POOL MIN_NODES = 1 MAX_NODES = 2 INSTANCE_FAMILY = CPU_X64_XS",
-    "GRANT USAGE, MONITOR ON COMPUTE POOL POOL TO ROLE DEPLOYER",
-    "GRANT USAGE, CREATE SERVICE, CREATE FUNCTION ON SCHEMA DB.PUBLIC TO ROLE DEPLOYER",
-    "GRANT USAGE ON DATABASE DB TO ROLE DEPLOYER",
-]
-
-
-def setup_spcs(sf: SF) -> None:
-    """Database, repo, pool and a DEPLOYER role; leaves the session in role DEPLOYER."""
+@pytest.fixture
+def spcs(sf: SF) -> SF:
+    """Database, repo, pool and a DEPLOYER role; the session is left in role DEPLOYER."""
     for sql in SETUP:
         sf.run(sql)
     sf.run("USE ROLE DEPLOYER")
+    return sf

@@ -1,0 +1,141 @@
+"""Per-statement execution context: session, catalog, clock, name resolution, ownership checks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .catalog import LABELS, Catalog, Obj, fmt_key, fmt_obj_name
+from .errors import (
+    already_exists,
+    insufficient_privileges,
+    invalid,
+    no_current_database,
+    no_current_schema,
+)
+from .results import Result, status
+
+if TYPE_CHECKING:
+    from .engine import Emulator
+
+
+@dataclass
+class Session:
+    token: str
+    session_id: int
+    user: str
+    role: str
+    warehouse: str | None = None
+    database: str | None = None
+    schema: str | None = None
+
+
+@dataclass
+class Ctx:
+    emu: Emulator
+    session: Session
+    cat: Catalog
+    sql: str
+    now: float = field(default_factory=time.time)
+    or_replace: bool = False
+    # Work to run after the catalog lock is released (e.g. waiting for a synchronous job).
+    after: Callable[[], Result] | None = None
+
+    @property
+    def role(self) -> str:
+        return self.session.role
+
+    # -- name resolution ------------------------------------------------------------------------
+    def schema_key(self, parts: tuple[str, ...], action: str) -> tuple[str, str]:
+        if len(parts) == 2:
+            return parts[0], parts[1]
+        if len(parts) == 1:
+            if not self.session.database:
+                raise no_current_database(action)
+            return self.session.database, parts[0]
+        raise invalid(f"invalid schema name '{'.'.join(parts)}'")
+
+    def object_key(self, parts: tuple[str, ...], action: str) -> tuple[str, str, str]:
+        if len(parts) == 3:
+            return parts[0], parts[1], parts[2]
+        if not self.session.database:
+            raise no_current_database(action)
+        if len(parts) == 2:
+            return self.session.database, parts[0], parts[1]
+        if not self.session.schema:
+            raise no_current_schema(action)
+        return self.session.database, self.session.schema, parts[0]
+
+    def account_key(self, parts: tuple[str, ...]) -> tuple[str]:
+        if len(parts) != 1:
+            raise invalid(f"invalid identifier '{'.'.join(parts)}'")
+        return (parts[0],)
+
+    def require_schema(self, db: str, schema: str) -> Obj:
+        self.cat.require("DATABASE", (db,))
+        return self.cat.require("SCHEMA", (db, schema))
+
+    # -- privileges -----------------------------------------------------------------------------
+    def acts_as_owner(self, obj: Obj) -> bool:
+        return self.role == "ACCOUNTADMIN" or obj.owner in self.cat.closure(self.role)
+
+    def inherits_owner(self, obj: Obj) -> bool:
+        """True if the current role is the owner or inherits the owner role (no ACCOUNTADMIN bypass)."""
+        return obj.owner in self.cat.closure(self.role)
+
+    def check_owner(self, obj: Obj) -> None:
+        if not self.acts_as_owner(obj):
+            label = LABELS.get(obj.kind, "object").lower()
+            raise insufficient_privileges(
+                f"Insufficient privileges to operate on {label} '{fmt_obj_name(obj.kind, obj.key)}'."
+            )
+
+    def check_owner_or_priv(self, obj: Obj, *privileges: str) -> None:
+        if self.acts_as_owner(obj):
+            return
+        if any(self.cat.has_privilege(self.role, priv, obj.kind, obj.key) for priv in privileges):
+            return
+        self.check_owner(obj)
+
+    # -- generic create/drop --------------------------------------------------------------------
+    def create(self, obj: Obj, if_not_exists: bool, label: str) -> Result:
+        existing = self.cat.get(obj.kind, obj.key)
+        shown = fmt_key(obj.key[-1:]) if obj.kind != "FUNCTION" else obj.key[2]
+        if existing is not None:
+            if self.or_replace:
+                self.check_owner(existing)
+                self.cat.remove(existing.kind, existing.key)
+            elif if_not_exists:
+                return status(f"{shown} already exists, statement succeeded.")
+            else:
+                raise already_exists(fmt_key(obj.key[:3]) if obj.kind == "FUNCTION" else fmt_key(obj.key))
+        self.cat.add(obj)
+        return status(f"{label} {shown} successfully created.")
+
+    def new_obj(self, kind: str, key: tuple[str, ...], comment: str | None = None, **props: Any) -> Obj:
+        return Obj(kind, tuple(key), self.role, self.now, self.now, comment, dict(props))
+
+    def drop(self, kind: str, key: tuple[str, ...], if_exists: bool) -> Result:
+        obj = self.cat.get(kind, key)
+        shown = key[2] if kind == "FUNCTION" else key[-1]
+        if obj is None:
+            if if_exists:
+                return status(f"Drop statement executed successfully ({fmt_key((shown,))} already dropped).")
+            self.cat.require(kind, key)
+        assert obj is not None
+        self.check_owner(obj)
+        self.cat.remove(kind, key)
+        return status(f"{fmt_key((shown,))} successfully dropped.")
+
+    def alter_target(self, kind: str, key: tuple[str, ...], if_exists: bool) -> Obj | None:
+        obj = self.cat.get(kind, key)
+        if obj is None:
+            if if_exists:
+                return None
+            self.cat.require(kind, key)
+        assert obj is not None
+        self.check_owner(obj)
+        obj.updated_on = self.now
+        return obj

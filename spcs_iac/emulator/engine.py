@@ -1,0 +1,262 @@
+"""The emulator: sessions, statement dispatch, statistics, fault injection and persistence."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import ddl_account, ddl_objects, functions, grants, pools, repos, services  # noqa: F401  (registration)
+from .catalog import Catalog
+from .context import Ctx, Session
+from .errors import SqlError, simulated_failure
+from .parser import Parser
+from .registry import HANDLERS, lookup
+from .results import Result
+
+MUTATING = {"CREATE", "ALTER", "DROP", "GRANT", "REVOKE", "EXECUTE"}
+DEFAULT_REGISTRY_HOST = "emu-account.registry.snowflakecomputing.com"
+EndpointHandler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class Emulator:
+    """A Snowflake account emulator for the SQL shapes spcs-iac emits.
+
+    Thread-safe: statements run under one lock. Time-dependent state (service/pool/job status) is
+    derived lazily from timestamps, so no background threads are needed.
+    """
+
+    def __init__(
+        self,
+        latency_ms: float = 0,
+        fail_at: int | None = None,
+        fail_matching: str | None = None,
+        registry_host: str = DEFAULT_REGISTRY_HOST,
+        ready_delay_s: float = 0.2,
+        account: str = "EMU",
+        region: str = "AWS_US_WEST_2",
+        state_file: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.latency_ms = latency_ms
+        self.fail_at = fail_at
+        self.fail_matching = fail_matching
+        self.registry_host = registry_host
+        self.ready_delay_s = ready_delay_s
+        self.account = account
+        self.region = region
+        self.version = "9.20.0"
+        self.state_file = Path(state_file) if state_file else None
+        self.sessions: dict[str, Session] = {}
+        self.endpoint_handlers: dict[tuple[tuple[str, ...], str, str], EndpointHandler] = {}
+        self.images: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        self.stage_files: dict[tuple[tuple[str, ...], str], str] = {}
+        self.cat = Catalog.fresh(time.time())
+        self._mutations = 0
+        self._stats: Counter[str] = Counter()  # first keyword -> count
+        self._statements: list[str] = []
+        self._next_session = 1
+        if self.state_file and self.state_file.exists():
+            self.load_state(self.state_file)
+
+    # -- test hooks -----------------------------------------------------------------------------
+    def inject(self, **kw: Any) -> None:
+        """Change ``latency_ms``, ``fail_at``, ``fail_matching`` or ``ready_delay_s`` at runtime.
+
+        ``fail_at`` counts mutating statements from the moment it is set (1 = the next one).
+        """
+        with self.lock:
+            for key, value in kw.items():
+                if key not in ("latency_ms", "fail_at", "fail_matching", "ready_delay_s"):
+                    raise TypeError(f"unknown injection {key!r}")
+                setattr(self, key, value)
+            if "fail_at" in kw:
+                self._mutations = 0
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "total": sum(self._stats.values()),
+                "by_keyword": dict(self._stats),
+                "mutating": sum(n for k, n in self._stats.items() if k in MUTATING),
+                "statements": list(self._statements),
+            }
+
+    def reset_stats(self) -> None:
+        with self.lock:
+            self._stats.clear()
+            self._statements.clear()
+
+    def reset(self) -> None:
+        """Forget every object, grant, statistic and injected fault (sessions stay logged in)."""
+        with self.lock:
+            self.cat = Catalog.fresh(time.time())
+            self.reset_stats()
+            self.fail_at = None
+            self.fail_matching = None
+            self.latency_ms = 0
+            self._mutations = 0
+            self.images.clear()
+            for session in self.sessions.values():
+                session.role = "ACCOUNTADMIN"
+                session.database = session.schema = session.warehouse = None
+
+    def register_endpoint(self, service_fqn: str, endpoint: str, path: str, handler: EndpointHandler) -> None:
+        """Handle service-function calls routed to ``service_fqn``'s ``endpoint`` at ``path``.
+
+        ``handler`` receives ``{"data": [[0, arg, ...]]}`` and returns ``{"data": [[0, result]]}``.
+        """
+        key = tuple(Parser(service_fqn).name())
+        with self.lock:
+            self.endpoint_handlers[(key, endpoint, path)] = handler
+
+    def add_image(self, repo_fqn: str, image: str, tag: str = "latest", digest: str | None = None) -> None:
+        """Record an image as pushed to a repository (used when no real registry is running)."""
+        import hashlib
+
+        key = tuple(Parser(repo_fqn).name())
+        digest = digest or "sha256:" + hashlib.sha256(f"{image}:{tag}".encode()).hexdigest()
+        with self.lock:
+            self.images.setdefault(key, []).append(
+                {"image": image, "tag": tag, "digest": digest, "created_on": time.time()}
+            )
+
+    def put_stage_file(self, stage_fqn: str, path: str, content: str) -> None:
+        """Provide a file on a stage (e.g. a service spec used by ``FROM @stage SPECIFICATION_FILE``)."""
+        key = tuple(Parser(stage_fqn).name())
+        with self.lock:
+            self.stage_files[(key, path.strip("/"))] = content
+
+    # -- persistence ----------------------------------------------------------------------------
+    def dump_state(self) -> dict[str, Any]:
+        with self.lock:
+            return self.cat.dump()
+
+    def save_state(self, path: str | os.PathLike[str]) -> None:
+        data = json.dumps(self.dump_state(), indent=1, sort_keys=True)
+        tmp = Path(str(path) + ".tmp")
+        tmp.write_text(data, encoding="utf-8")
+        os.replace(tmp, path)
+
+    def load_state(self, path: str | os.PathLike[str]) -> None:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        with self.lock:
+            self.cat = Catalog.load(data)
+
+    # -- sessions -------------------------------------------------------------------------------
+    def login(self, user: str, role: str | None = None, warehouse: str | None = None,
+              database: str | None = None, schema: str | None = None) -> Session:
+        role_name = _session_ident(role) or "ACCOUNTADMIN"
+        with self.lock:
+            if self.cat.get("ROLE", (role_name,)) is None:
+                raise SqlError(
+                    "390189", "08004",
+                    f"Role '{role_name}' specified in the connect string does not exist or not authorized. "
+                    "Contact your local system administrator, or attempt to login with another role, "
+                    "e.g. PUBLIC.",
+                )
+            session = Session(secrets.token_urlsafe(24), self._next_session, user, role_name)
+            self._next_session += 1
+            wh = _session_ident(warehouse)
+            if wh and self.cat.get("WAREHOUSE", (wh,)):
+                session.warehouse = wh
+            db = _session_ident(database)
+            if db and self.cat.get("DATABASE", (db,)):
+                session.database = db
+                sc = _session_ident(schema) or "PUBLIC"
+                if self.cat.get("SCHEMA", (db, sc)):
+                    session.schema = sc
+            self.sessions[session.token] = session
+            return session
+
+    def logout(self, token: str) -> None:
+        with self.lock:
+            self.sessions.pop(token, None)
+
+    def session(self, token: str) -> Session | None:
+        with self.lock:
+            return self.sessions.get(token)
+
+    # -- execution ------------------------------------------------------------------------------
+    def execute(self, session: Session, sql: str) -> Result:
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000.0)
+        with self.lock:
+            self._statements.append(sql)
+            ctx = Ctx(self, session, self.cat, sql)
+            words = _leading_words(sql)
+            self._stats[words[0] if words else ""] += 1
+            if not words:
+                raise SqlError("000900", "42000", "Empty SQL statement.")
+            if words[0] in MUTATING and words[:2] != ["ALTER", "SESSION"]:
+                self._maybe_fail(sql)
+            parser = Parser(sql)
+            skip = 0
+            if words[:3] == ["CREATE", "OR", "REPLACE"]:
+                ctx.or_replace = True
+                words = ["CREATE", *words[3:]]
+                skip = 2
+            found = lookup(words)
+            if found is None:
+                raise parser.error(parser.peek(_known_prefix(words) + skip))
+            n, handler = found
+            parser.i = n + skip
+            result = handler(ctx, parser)
+            if words[0] in MUTATING and self.state_file:
+                self.save_state(self.state_file)
+        if ctx.after is not None:
+            return ctx.after()
+        return result
+
+    def _maybe_fail(self, sql: str) -> None:
+        self._mutations += 1
+        if self.fail_at is not None and self._mutations == self.fail_at:
+            self.fail_at = None
+            raise simulated_failure(sql)
+        if self.fail_matching and re.search(self.fail_matching, sql, flags=re.IGNORECASE):
+            self.fail_matching = None
+            raise simulated_failure(sql)
+
+
+def _known_prefix(words: list[str]) -> int:
+    """How many leading words match the start of some registered statement."""
+    best = 0
+    for key in HANDLERS:
+        n = 0
+        while n < min(len(key), len(words)) and key[n] == words[n]:
+            n += 1
+        best = max(best, n)
+    return best
+
+
+def _leading_words(sql: str) -> list[str]:
+    """Up to eight leading keywords (unquoted identifiers) of the statement, upper-cased."""
+    try:
+        toks = Parser(sql).toks
+    except SqlError:
+        toks = []
+        m = re.match(r"\s*([A-Za-z_]+)", sql)
+        return [m.group(1).upper()] if m else []
+    words: list[str] = []
+    for tok in toks[:8]:
+        if tok.kind != "ident":
+            break
+        words.append(tok.value)
+    if words and words[0] == "DESCRIBE":
+        words[0] = "DESC"
+    return words
+
+
+def _session_ident(value: str | None) -> str | None:
+    if not value:
+        return None
+    if len(value) > 1 and value.startswith('"') and value.endswith('"'):
+        return value[1:-1].replace('""', '"')
+    return value.upper()
