@@ -153,7 +153,7 @@ class Executor:
             self.outputs[change.address] = merged
         props = resource.desired(self.outputs)
         self.state.record(change.address, StateEntry(
-            kind=resource.kind, name=resource.fqn, props=props, outputs=merged,
+            kind=resource.kind, name=resource.fqn, props=props, outputs={**merged, **resource.recorded(self.outputs)},
             depends_on=list(change.depends_on), owner=resource.owner_name,
         ))
 

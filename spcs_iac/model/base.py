@@ -135,6 +135,10 @@ class Resource(BaseModel):
             return prop.default if prop.unset is Unset.DEFAULT else None
         return normalise_value(value, prop)
 
+    def recorded(self, outputs: Outputs | None = None) -> dict[str, Any]:
+        """Extra facts the state keeps to explain future diffs (e.g. the rendered spec)."""
+        return {}
+
     def outputs_needed(self) -> list[str]:
         """Addresses whose apply-time outputs feed this object's desired values (e.g. image digests)."""
         return []

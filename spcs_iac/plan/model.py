@@ -31,6 +31,7 @@ class FieldChange:
     sensitive: bool = False
     forces_replace: bool = False
     known_after_apply: bool = False
+    detail: list[str] = field(default_factory=list)  # e.g. which spec paths changed
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -39,6 +40,7 @@ class FieldChange:
             "after": KNOWN_AFTER_APPLY if self.known_after_apply
             else SENSITIVE if self.sensitive and self.after is not None else self.after,
             "forces_replace": self.forces_replace,
+            **({"detail": self.detail} if self.detail else {}),
         }
 
 

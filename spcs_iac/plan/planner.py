@@ -109,6 +109,7 @@ def diff_resource(r: Resource, obs: Observed | None, prior: StateEntry | None,
         if recorded and now != recorded:
             base.fields.append(FieldChange(key, recorded, now))
             base.reason = f"{key} in the target differs from the one spcs-iac recorded (changed outside spcs-iac)"
+    _explain_spec(r, base, prior, outputs)
     if prior is None:
         base.action = Action.IMPORT
         base.reason = "exists in the target but not in the state: adopted" + (
@@ -120,6 +121,38 @@ def diff_resource(r: Resource, obs: Observed | None, prior: StateEntry | None,
         if base.reason is None:
             base.reason = _drift_reason(base.fields, prior, desired)
     return base
+
+
+def _explain_spec(r: Resource, change: Change, prior: StateEntry | None,
+                  outputs: Mapping[str, Mapping[str, Any]]) -> None:
+    """Say which paths of a service spec changed, from the spec recorded at the last apply."""
+    spec = next((f for f in change.fields if f.name == "spec"), None)
+    old = prior.outputs.get("spec_document") if prior else None
+    if spec is None or old is None:
+        return
+    new = r.recorded(outputs).get("spec_document")
+    spec.detail = spec_paths(old, new)
+    if not spec.detail:
+        spec.detail = ["(the spec is unchanged here: the target's copy was changed outside spcs-iac)"]
+
+
+def spec_paths(old: Any, new: Any, path: str = "") -> list[str]:
+    """Human lines for the differences between two spec documents."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for key in list(old) + [k for k in new if k not in old]:
+            out += spec_paths(old.get(key), new.get(key), f"{path}.{key}" if path else str(key))
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [line for i, (a, b) in enumerate(zip(old, new, strict=True)) for line in spec_paths(a, b, f"{path}[{i}]")]
+    if old == new:
+        return []
+    return [f"{path}: {_short(old)} -> {_short(new)}"]
+
+
+def _short(value: Any) -> str:
+    text = "absent" if value is None else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _drift_reason(fields: list[FieldChange], prior: StateEntry, desired: Mapping[str, Any]) -> str | None:

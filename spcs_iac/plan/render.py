@@ -54,7 +54,9 @@ def change_lines(c: Change, *, statements: bool) -> list[Text]:
         head.append(f"  ({c.reason})", style="dim")
     lines = [head]
     if c.action is not Action.DELETE:
-        lines.extend(field_line(f, c.action) for f in c.fields)
+        for f in c.fields:
+            lines.append(field_line(f, c.action))
+            lines.extend(Text(f"          {d}", style="yellow") for d in f.detail)
     if statements and c.statements:
         for stmt in c.statements:
             first, *rest = stmt.splitlines() or [""]

@@ -223,3 +223,16 @@ def test_owner_roles_of_unmanaged_names_add_no_edges(tmp_path, target):
     s.add(Warehouse(name="W", owner="SYSADMIN"))
     s.add(Role(name="R", owner="USERADMIN"))
     assert plan(s, target, tmp_path).summary()["create"] == 2
+
+
+def test_spec_changes_say_which_paths_changed(tmp_path, target):
+    stack = app_stack(tmp_path / "ctx")
+    assert run(stack, target, tmp_path).ok
+    changed = app_stack(tmp_path / "ctx")
+    svc = changed.get("APP_DB.PUBLIC.API")
+    svc.spec.containers[0].env = {"MODE": "debug", "WORKERS": "2"}
+    svc.spec.endpoints[0].port = 9090
+    c = plan(changed, target, tmp_path).get("service.APP_DB.PUBLIC.API")
+    assert c.action is Action.UPDATE
+    [spec] = c.fields
+    assert spec.detail == ["spec.containers[0].env.MODE: 'prod' -> 'debug'", "spec.endpoints[0].port: 8080 -> 9090"]

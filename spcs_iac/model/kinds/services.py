@@ -104,6 +104,9 @@ class _ContainerService(SchemaScoped):
         values["spec"] = self.spec_fingerprint(outputs)
         return values
 
+    def recorded(self, outputs: Outputs | None = None) -> dict[str, Any]:
+        return {"spec_document": self.spec_document(outputs)}
+
     def outputs_needed(self) -> list[str]:
         return [c.image.address for c in self.typed_spec.containers if isinstance(c.image, Resource)]
 
