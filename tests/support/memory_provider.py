@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,10 @@ class MemoryTarget:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps({"objects": self.objects, "outputs": self.outputs}))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps({"objects": self.objects, "outputs": self.outputs}))
+        os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: Path) -> MemoryTarget:
@@ -58,7 +63,7 @@ class MemoryProvider(Provider):
         self.t = target or (MemoryTarget.load(self._file) if self._file else MemoryTarget())
 
     def read(self, requests: list[ReadRequest]) -> dict[str, Observed]:
-        with self.t.lock:
+        with self._shared(), self.t.lock:
             self.t.reads += 1
             return {r.address: Observed(dict(self.t.objects[r.address]), dict(self.t.outputs.get(r.address, {})))
                     for r in requests if r.address in self.t.objects}
@@ -83,16 +88,33 @@ class MemoryProvider(Provider):
         return rec.start
 
     def create(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
-        if change.address in self.t.objects:
+        with self._shared():
+            exists = change.address in self.t.objects
+        if exists:
             raise ProviderError(f"{change.address} already exists")
         self._op("create", change.address)
         return self._store(change, ctx)
 
     def update(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
-        if change.address not in self.t.objects:
+        with self._shared():
+            exists = change.address in self.t.objects
+        if not exists:
             raise ProviderError(f"{change.address} does not exist")
         self._op("update", change.address)
         return self._store(change, ctx)
+
+    @contextmanager
+    def _shared(self):  # type: ignore[no-untyped-def]
+        """With a file, reload under an exclusive lock so concurrent instances do not lose writes."""
+        if self._file is None:
+            yield
+            return
+        self._file.parent.mkdir(parents=True, exist_ok=True)
+        with open(str(self._file) + ".lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            fresh = MemoryTarget.load(self._file)
+            self.t.objects, self.t.outputs = fresh.objects, fresh.outputs
+            yield
 
     def _store(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
         r = change.resource
@@ -101,17 +123,19 @@ class MemoryProvider(Provider):
         if r.kind == "image":
             outputs["digest"] = "sha256:" + fingerprint([r.desired(ctx.outputs), time.time_ns()])
         props = r.desired(ctx.outputs)
-        with self.t.lock:
+        with self._shared(), self.t.lock:
             self.t.objects[change.address] = props
             self.t.outputs[change.address] = outputs
             self._persist()
         return outputs
 
     def delete(self, change: Change, ctx: ApplyContext) -> None:
-        if change.address not in self.t.objects:
+        with self._shared():
+            exists = change.address in self.t.objects
+        if not exists:
             raise ProviderError(f"{change.address} does not exist")
         self._op("delete", change.address)
-        with self.t.lock:
+        with self._shared(), self.t.lock:
             self.t.objects.pop(change.address, None)
             self.t.outputs.pop(change.address, None)
             self._persist()

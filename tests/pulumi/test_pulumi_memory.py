@@ -1,0 +1,58 @@
+"""`pulumi preview / up / destroy` with the real CLI and the dynamic providers (in-memory target)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+STACK = """
+import os
+from spcs_iac import ComputePool, Database, NetworkRule, Role, Secret, Stack, Warehouse
+
+stack = Stack("pulumi-demo")
+role = stack.add(Role(name="DEMO_ROLE"))
+db = stack.add(Database(name="DEMO_DB", owner=role))
+stack.add(Warehouse(name="DEMO_WH", auto_suspend=int(os.environ.get("WH_SUSPEND", "60")), owner=role))
+stack.add(NetworkRule(name="DEMO_RULE", database=db, type=os.environ.get("RULE_TYPE", "HOST_PORT"),
+                      mode="EGRESS", value_list=[os.environ.get("RULE_VALUE", "example.com:443")]))
+stack.add(ComputePool(name="DEMO_POOL", instance_family="CPU_X64_XS", owner=role))
+stack.add(Secret(name="DEMO_KEY", database=db, type="GENERIC_STRING", secret_string="plain-secret-value"))
+"""
+
+
+def objects(tmp_path: Path) -> dict:
+    path = tmp_path / "spcs" / "memory-target.json"
+    return json.loads(path.read_text())["objects"] if path.exists() else {}
+
+
+def test_preview_up_noop_update_replace_destroy(tmp_path, pulumi_project):
+    stack_file = tmp_path / "demo_stack.py"
+    stack_file.write_text(STACK)
+    p = pulumi_project(stack_file, "memory")
+
+    steps = p.preview()
+    assert sorted(steps) == ["create"] and len(steps["create"]) == 6
+    assert "warehouse.DEMO_WH" in steps["create"]
+
+    p.up()
+    assert set(objects(tmp_path)) == {
+        "role.DEMO_ROLE", "database.DEMO_DB", "warehouse.DEMO_WH", "network_rule.DEMO_DB.PUBLIC.DEMO_RULE",
+        "compute_pool.DEMO_POOL", "secret.DEMO_DB.PUBLIC.DEMO_KEY"}
+    state = p.run("stack", "export").stdout
+    assert "plain-secret-value" not in state  # only the salted hash reaches Pulumi's state
+
+    assert set(p.preview()) <= {"same"}  # a second preview shows no changes
+
+    steps = p.preview(extra_env={"WH_SUSPEND": "300"})
+    assert steps.get("update") == ["warehouse.DEMO_WH"]
+
+    steps = p.preview(extra_env={"RULE_TYPE": "IPV4", "RULE_VALUE": "10.0.0.0/8"})
+    assert steps.get("replace") == ["network_rule.DEMO_DB.PUBLIC.DEMO_RULE"]
+    # delete-before-replace: the old rule goes before the new one is created (names are unique)
+    p.up(extra_env={"RULE_TYPE": "IPV4", "RULE_VALUE": "10.0.0.0/8"})
+    assert objects(tmp_path)["network_rule.DEMO_DB.PUBLIC.DEMO_RULE"]["type"] == "IPV4"
+    log = p.run("stack", "history", "--json").stdout
+    assert json.loads(log)[0]["resourceChanges"].get("replace") == 1
+
+    p.destroy()
+    assert objects(tmp_path) == {}
