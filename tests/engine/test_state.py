@@ -63,7 +63,11 @@ with store.locked():
 def test_a_writer_killed_mid_write_leaves_a_readable_state(tmp_path):
     for attempt in range(8):
         proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)], cwd=os.getcwd())
-        time.sleep(0.4 + attempt * 0.07)
+        journal = tmp_path / "big.memory.journal"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (journal.exists() and journal.stat().st_size > 0):
+            time.sleep(0.01)  # the writer is importing; kill it only once it writes
+        time.sleep(0.05 + attempt * 0.04)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         store = StateStore("big", "memory", tmp_path)  # must parse: old or new file, never torn
