@@ -173,6 +173,14 @@ def graph(stack: StackArg,
     sys.stdout.write(guarded(body))
 
 
+@app.command()
+def docs() -> None:
+    """Print the reference of every resource kind (generated from the kind declarations)."""
+    from spcs_iac.model.docs import kinds_markdown
+
+    sys.stdout.write(kinds_markdown())
+
+
 @app.command("force-unlock")
 def force_unlock(stack: StackArg, target: TargetOpt = None, state_dir: StateDirOpt = None) -> None:
     """Remove a stale state lock (only when no apply is running)."""
