@@ -1,0 +1,132 @@
+"""The emulator scenarios against a real Snowflake account (``pytest -m contract``).
+
+Runs only when SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER and a credential (SNOWFLAKE_PASSWORD,
+SNOWFLAKE_PRIVATE_KEY_PATH or SNOWFLAKE_TOKEN) are set; the connecting user needs ACCOUNTADMIN (or set
+SPCS_IAC_CONTRACT_ADMIN_ROLE). Every object name carries a random prefix and everything is destroyed
+at the end. Scenarios that start compute pools and services cost credits and need Docker: they run
+only with SPCS_IAC_CONTRACT_SPCS=1.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from spcs_iac import (
+    ComputePool,
+    Database,
+    FunctionArgument,
+    Image,
+    ImageRepository,
+    Service,
+    ServiceFunction,
+)
+from spcs_iac.providers.images import DockerImages
+from spcs_iac.providers.snowflake.provider import SnowflakeProvider
+from tests.snowflake.support import every_kind, generated, spec
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.contract
+
+
+def _missing() -> str | None:
+    env = os.environ
+    if not env.get("SNOWFLAKE_ACCOUNT") or not env.get("SNOWFLAKE_USER"):
+        return "set SNOWFLAKE_ACCOUNT and SNOWFLAKE_USER (and a credential) to run contract tests on a real account"
+    if not any(env.get(k) for k in ("SNOWFLAKE_PASSWORD", "SNOWFLAKE_PRIVATE_KEY_PATH", "SNOWFLAKE_TOKEN")):
+        return "set SNOWFLAKE_PASSWORD, SNOWFLAKE_PRIVATE_KEY_PATH or SNOWFLAKE_TOKEN to run contract tests"
+    return None
+
+
+if _missing():
+    pytestmark = [pytest.mark.contract, pytest.mark.skip(reason=_missing() or "")]
+
+ADMIN = os.environ.get("SPCS_IAC_CONTRACT_ADMIN_ROLE", "ACCOUNTADMIN")
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"SPCSIAC_T{secrets.token_hex(3).upper()}_"
+
+
+@pytest.fixture
+def providers() -> Iterator[list[SnowflakeProvider]]:
+    made: list[SnowflakeProvider] = []
+    yield made
+    for p in made:
+        p.close()
+
+
+def _provider(made: list[SnowflakeProvider], **kw: object) -> SnowflakeProvider:
+    made.append(SnowflakeProvider("contract", role=ADMIN, **kw))  # type: ignore[arg-type]
+    return made[-1]
+
+
+def test_lifecycle_and_hand_change(tmp_path: Path, prefix: str, providers: list[SnowflakeProvider]) -> None:
+    stack = every_kind(tmp_path, prefix=prefix, admin=ADMIN, spcs=False)
+    state = str(tmp_path / "state")
+    try:
+        first = stack.plan(target="snowflake", provider=_provider(providers), state_dir=state)
+        assert first.has_changes
+        result = stack.apply(target="snowflake", provider=_provider(providers), state_dir=state)
+        assert result.ok, result.failed
+        again = stack.plan(target="snowflake", provider=_provider(providers), state_dir=state)
+        assert not again.has_changes, [(c.address, c.changed_fields) for c in again.actionable]
+
+        other = _provider(providers)
+        other._query(f"ALTER WAREHOUSE {prefix}APP_WH SET AUTO_SUSPEND = 999")
+        drift = stack.plan(target="snowflake", provider=_provider(providers), state_dir=state)
+        assert [(c.action.value, c.address) for c in drift.actionable] == [("update", f"warehouse.{prefix}APP_WH")]
+        assert stack.apply(target="snowflake", provider=_provider(providers), state_dir=state).ok
+
+        changed = every_kind(tmp_path, prefix=prefix, admin=ADMIN, spcs=False, comment="second", secret="rotated")
+        assert changed.apply(target="snowflake", provider=_provider(providers), state_dir=state).ok
+        final = changed.plan(target="snowflake", provider=_provider(providers), state_dir=state)
+        assert not final.has_changes, [(c.address, c.changed_fields) for c in final.actionable]
+    finally:
+        result = stack.destroy(target="snowflake", provider=_provider(providers), state_dir=state)
+        assert result.ok, result.failed
+
+
+def test_plan_query_budget(tmp_path: Path, providers: list[SnowflakeProvider]) -> None:
+    stack = generated(2000, tmp_path)
+    p = _provider(providers)
+    plan = stack.plan(target="snowflake", provider=p, state_dir=str(tmp_path / "state"))
+    assert plan.has_changes
+    assert p.query_count <= 30, p.query_log
+
+
+@pytest.mark.skipif(os.environ.get("SPCS_IAC_CONTRACT_SPCS") != "1",
+                    reason="starts a compute pool and a service (costs credits): set SPCS_IAC_CONTRACT_SPCS=1")
+def test_service_and_function_round_trip(tmp_path: Path, prefix: str, providers: list[SnowflakeProvider]) -> None:
+    owner = f"{prefix}APP_ROLE"
+    base = every_kind(tmp_path, prefix=prefix, admin=ADMIN, spcs=False)
+    role = base.get(f"role.{owner}")
+    db = base.get(f"database.{prefix}APP_DB")
+    repo = base.get(f"image_repository.{prefix}APP_DB.PUBLIC.REPO")
+    assert isinstance(db, Database) and isinstance(repo, ImageRepository)
+    build_args = {"BASE_IMAGE": os.environ["SPCS_IAC_BASE_IMAGE"]} if os.environ.get("SPCS_IAC_BASE_IMAGE") else {}
+    image = base.add(Image(name="convert-api", tag="contract", repository=repo,
+                           context=str(ROOT / "examples" / "convert-api"), build_args=build_args))
+    pool = base.add(ComputePool(name=f"{prefix}POOL", instance_family="CPU_X64_XS", auto_suspend_secs=300,
+                                owner=role))
+    svc = base.add(Service(name="CONVERT", database=db, compute_pool=pool, spec=spec(image, port=9090), owner=role))
+    base.add(ServiceFunction(name="CONVERT_UDF", database=db, arguments=[FunctionArgument(name="c", datatype="REAL")],
+                             returns="REAL", service=svc, endpoint="api", path="/convert", owner=role))
+    state = str(tmp_path / "state")
+    try:
+        result = base.apply(target="snowflake", provider=_provider(providers, image_tool=DockerImages()),
+                            state_dir=state)
+        assert result.ok, result.failed
+        again = base.plan(target="snowflake", provider=_provider(providers), state_dir=state)
+        assert not again.has_changes, [(c.address, c.changed_fields) for c in again.actionable]
+        p = _provider(providers)
+        assert p.call_function(f"{prefix}APP_DB.PUBLIC.CONVERT_UDF", [100.0], role=owner) == pytest.approx(212.0)
+        assert p.status(f"{prefix}APP_DB.PUBLIC.CONVERT", role=owner)
+    finally:
+        result = base.destroy(target="snowflake", provider=_provider(providers), state_dir=state)
+        assert result.ok, result.failed
