@@ -144,8 +144,8 @@ class Executor:
             outputs = self.provider.create(change, ctx)
         elif change.fields or change.action is Action.UPDATE:
             outputs = self.provider.update(change, ctx)
-        else:
-            outputs = dict(change.prior.outputs) if change.prior else {}
+        else:  # adopted as it is: keep what the target reported (repository URLs, digests, ...)
+            outputs = {**(change.prior.outputs if change.prior else {}), **change.observed_outputs}
         resource = change.resource
         assert resource is not None
         with self._lock:

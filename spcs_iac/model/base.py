@@ -94,7 +94,9 @@ class Resource(BaseModel):
 
     @property
     def owner_name(self) -> str | None:
-        return ref_name(self.owner)
+        """The owner role's stored name (validators keep it stored, never as SQL text)."""
+        owner = self.owner
+        return owner.name if isinstance(owner, Resource) else owner
 
     def __hash__(self) -> int:  # objects are used as graph keys by identity
         return id(self)
@@ -127,6 +129,8 @@ class Resource(BaseModel):
             if decl.prop.identity:
                 continue
             values[decl.name] = self._normalised(decl, getattr(self, decl.name))
+        if self.owner is not None:
+            values["owner"] = ids.quote(self.owner_name)  # type: ignore[arg-type]  # same form as read back
         return values
 
     def _normalised(self, decl: FieldDecl, value: Any) -> Any:

@@ -56,6 +56,7 @@ class Change:
     resource: Resource | None = None  # desired object (None for deletes)
     prior: StateEntry | None = None  # what the state recorded
     observed: dict[str, Any] | None = None  # what the target has now (None = absent)
+    observed_outputs: dict[str, Any] = field(default_factory=dict)  # outputs read from the target
     depends_on: list[str] = field(default_factory=list)
 
     @property

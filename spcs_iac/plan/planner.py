@@ -78,7 +78,7 @@ def diff_resource(r: Resource, obs: Observed | None, prior: StateEntry | None,
                   outputs: Mapping[str, Mapping[str, Any]]) -> Change:
     desired = r.desired(outputs)
     base = Change(address=r.address, kind=r.kind, name=r.fqn, action=Action.NOOP, resource=r, prior=prior,
-                  observed=obs.props if obs else None)
+                  observed=obs.props if obs else None, observed_outputs=dict(obs.outputs) if obs else {})
     decls = kind_props(type(r))
     if obs is None:
         base.action = Action.CREATE
@@ -110,7 +110,11 @@ def diff_resource(r: Resource, obs: Observed | None, prior: StateEntry | None,
             base.fields.append(FieldChange(key, recorded, now))
             base.reason = f"{key} in the target differs from the one spcs-iac recorded (changed outside spcs-iac)"
     _explain_spec(r, base, prior, outputs)
-    if prior is None:
+    if prior is None and any(f.forces_replace for f in base.fields):
+        # Adopting it as it is cannot reach the declaration: replace it, and say why.
+        base.action = Action.REPLACE
+        base.reason = "exists in the target but not in the state, and differs in a field that cannot change in place"
+    elif prior is None:
         base.action = Action.IMPORT
         base.reason = "exists in the target but not in the state: adopted" + (
             " and updated" if base.fields else "")

@@ -236,3 +236,31 @@ def test_spec_changes_say_which_paths_changed(tmp_path, target):
     assert c.action is Action.UPDATE
     [spec] = c.fields
     assert spec.detail == ["spec.containers[0].env.MODE: 'prod' -> 'debug'", "spec.endpoints[0].port: 8080 -> 9090"]
+
+
+def test_adopting_keeps_the_outputs_the_target_reports(tmp_path, target):
+    stack = app_stack(tmp_path / "ctx")
+    target.objects["image_repository.APP_DB.PUBLIC.REPO"] = {"owner": "APP_ROLE", "encryption": "SNOWFLAKE_FULL",
+                                                             "comment": None}
+    target.outputs["image_repository.APP_DB.PUBLIC.REPO"] = {"repository_url": "host/app_db/public/repo"}
+    assert plan(stack, target, tmp_path).get("image_repository.APP_DB.PUBLIC.REPO").action is Action.IMPORT
+    assert run(stack, target, tmp_path).ok
+    entry = StateStore("app", "memory", tmp_path).entries["image_repository.APP_DB.PUBLIC.REPO"]
+    assert entry.outputs["repository_url"] == "host/app_db/public/repo"
+
+
+def test_adopting_an_object_that_differs_in_a_replace_field_replaces_it(tmp_path, target):
+    stack = app_stack(tmp_path / "ctx")
+    target.objects["image_repository.APP_DB.PUBLIC.REPO"] = {"owner": "APP_ROLE", "encryption": "SNOWFLAKE_SSE",
+                                                             "comment": None}
+    c = plan(stack, target, tmp_path).get("image_repository.APP_DB.PUBLIC.REPO")
+    assert c.action is Action.REPLACE and "cannot change in place" in (c.reason or "")
+
+
+def test_quoted_lower_case_owner_is_compared_in_stored_form(tmp_path, target):
+    s = Stack("q")
+    s.add(Warehouse(name="W", owner='"ops"'))
+    assert s.get("W").owner_name == "ops"
+    assert s.get("W").desired()["owner"] == '"ops"'
+    assert run(s, target, tmp_path).ok
+    assert not plan(s, target, tmp_path).has_changes

@@ -228,9 +228,9 @@ def test_failed_job_reports_logs_and_reruns(emu: Any, provider: Factory, tmp_pat
     result = apply(job_stack("fail"), provider, tmp_path)
     message = result.failed["job_service.JOB_DB.PUBLIC.NIGHTLY"]
     assert "ended FAILED" in message and "image pull failed" in message
-    # The failed job exists but was not recorded: the next plan adopts it and re-runs it.
+    # The failed job exists but was not recorded: the next plan replaces it (it cannot be altered).
     p = plan(job_stack("fixed"), provider, tmp_path)
-    assert changes(p) == [("import", "job_service.JOB_DB.PUBLIC.NIGHTLY", ["outcome", "spec"])]
+    assert changes(p) == [("replace", "job_service.JOB_DB.PUBLIC.NIGHTLY", ["outcome", "spec"])]
     result = apply(job_stack("fixed"), provider, tmp_path)
     assert result.ok, result.failed
     assert_converged(job_stack("fixed"), provider, tmp_path)

@@ -24,6 +24,7 @@ from pulumi.dynamic import (
 )
 
 from spcs_iac.apply.state import StateEntry
+from spcs_iac.model import identifiers as ids
 from spcs_iac.model.fields import Update, kind_props
 from spcs_iac.model.kinds import KINDS
 from spcs_iac.plan.model import Action, Change, FieldChange
@@ -99,7 +100,7 @@ class SpcsProvider(ResourceProvider):
         p = props.get("props") or {}
         return StateEntry(kind=props["kind"], name=props["name"], props=dict(p),
                           outputs=dict(props.get("outputs") or {}), depends_on=list(props.get("depends") or []),
-                          owner=p.get("owner"))
+                          owner=ids.split_qualified(p["owner"])[0] if p.get("owner") else None)
 
     def _change(self, action: Action, props: dict[str, Any], fields: list[FieldChange],
                 prior: dict[str, Any] | None = None) -> Change:

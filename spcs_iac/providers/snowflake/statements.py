@@ -54,7 +54,13 @@ def current_owner(change: Change) -> str | None:
     observed = (change.observed or {}).get("owner")
     if observed:
         return str(observed)
-    return change.prior.owner if change.prior is not None else None
+    return recorded_owner(change)
+
+
+def recorded_owner(change: Change) -> str | None:
+    """The owner the state recorded (a stored name), as SQL."""
+    owner = change.prior.owner if change.prior is not None else None
+    return ids.quote(owner) if owner else None
 
 
 def update_steps(change: Change, outputs: Outputs) -> list[Step]:
@@ -88,7 +94,7 @@ def delete_steps(change: Change) -> list[Step]:
     cls = KINDS.get(kind)
     if cls is None:
         raise ProviderError(f"{change.address}: unknown kind {kind!r}")
-    role = change.prior.owner if change.prior is not None and change.prior.owner else current_owner(change)
+    role = recorded_owner(change) or current_owner(change)
     if kind in NOT_SQL:
         return []
     if kind == "grant":
