@@ -410,12 +410,10 @@ class ServiceSpec(SpecModel):
 
 
 def _jsonable(value: Any) -> Any:
-    from pydantic import BaseModel as _BM
-
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
-    if isinstance(value, _BM):
+    if isinstance(value, BaseModel):
         return value.model_dump(by_alias=True, exclude_none=True, mode="json")
     return value
