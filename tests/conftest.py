@@ -10,6 +10,10 @@ import os
 
 import pytest
 
+# Tests talk to the account emulator on 127.0.0.1: keep the connector's cloud SDK from probing the
+# instance metadata endpoint for a region (it would leave the machine).
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
 
 def require(available: bool, what: str, why: str) -> None:
     """Skip (or fail in CI) when a real component a test needs is missing."""

@@ -70,6 +70,11 @@ def _with_provider(name: str, target: str, state_dir: str | None, stack: str | N
         provider.close()
 
 
+# The columns worth a glance, in the spellings of both targets (SHOW SERVICE CONTAINERS and Docker).
+STATUS_COLUMNS = ("instance_id", "instance", "container_name", "container", "status", "message", "restart_count",
+                  "restarts", "image_name", "image", "ports", "last_exit_code")
+
+
 @app.command()
 def status(name: NameArg, target: OpsTargetOpt = "local", state_dir: StateDirOpt = None, stack: StackOpt = None,
            connection: ConnectionOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
@@ -79,18 +84,24 @@ def status(name: NameArg, target: OpsTargetOpt = "local", state_dir: StateDirOpt
         return provider.status(entry.name)
 
     result = guarded(lambda: _with_provider(name, target, state_dir, stack, connection, _op_status))
-    if as_json or not isinstance(result, dict):
+    if as_json:
         sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
         return
-    rows = result.get("containers") or []
-    out.print(f"[bold]{name}[/bold]: {result.get('status', '?')}")
+    # Providers answer with {"status", "containers": [...], "endpoints": {...}} or a list of container rows.
+    info = result if isinstance(result, dict) else {"containers": result}
+    rows = info.get("containers") or []
+    if "status" in info:
+        out.print(f"[bold]{name}[/bold]: {info['status']}")
     if rows:
-        table = Table(*sorted({k for r in rows for k in r}), show_lines=False)
-        keys = sorted({k for r in rows for k in r})
+        available = list(dict.fromkeys(k for r in rows for k in r))
+        keys = [k for k in STATUS_COLUMNS if k in available] or available
+        table = Table(*keys, box=None, show_lines=False, pad_edge=False)
         for r in rows:
             table.add_row(*[str(r.get(k, "")) for k in keys])
-        out.print(table)
-    for ep, url in (result.get("endpoints") or {}).items():
+        out.print(table, width=max(out.width, 160))
+    elif "status" not in info:
+        out.print(f"{name}: no containers")
+    for ep, url in (info.get("endpoints") or {}).items():
         out.print(f"  endpoint {ep}: {url}")
 
 

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from spcs_iac.providers.snowflake.connection import quiet_local_connector
+
 from .engine import Emulator
 from .server import EmulatorServer
 
@@ -35,6 +37,7 @@ class RunningEmulator:
         params.update(kw)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
+            quiet_local_connector(params.get("host"))
             conn = snowflake.connector.connect(**params)
         self.connections.append(conn)
         return conn

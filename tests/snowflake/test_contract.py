@@ -125,7 +125,7 @@ def test_service_and_function_round_trip(tmp_path: Path, prefix: str, providers:
         again = base.plan(target="snowflake", provider=_provider(providers), state_dir=state)
         assert not again.has_changes, [(c.address, c.changed_fields) for c in again.actionable]
         p = _provider(providers)
-        assert p.call_function(f"{prefix}APP_DB.PUBLIC.CONVERT_UDF", [100.0], role=owner) == pytest.approx(212.0)
+        assert p.call_function(f"{prefix}APP_DB.PUBLIC.CONVERT_UDF", [[100.0]], role=owner) == [pytest.approx(212.0)]
         assert p.status(f"{prefix}APP_DB.PUBLIC.CONVERT", role=owner)
     finally:
         result = base.destroy(target="snowflake", provider=_provider(providers), state_dir=state)

@@ -241,7 +241,7 @@ def test_operations_helpers(emu: Any, provider: Factory, context: Path, tmp_path
     emu.emulator.register_endpoint("APP_DB.PUBLIC.APP_SVC", "api", "/echo",
                                    lambda body: {"data": [[row[0], f"echo:{row[1]}"] for row in body["data"]]})
     p = provider()
-    assert p.call_function("APP_DB.PUBLIC.APP_FN", ["it's $$ \\ odd"]) == "echo:it's $$ \\ odd"
+    assert p.call_function("APP_DB.PUBLIC.APP_FN", [["it's $$ \\ odd"]]) == ["echo:it's $$ \\ odd"]
     assert [e["name"] for e in p.endpoints("APP_DB.PUBLIC.APP_SVC")] == ["api"]
     assert "starting main" in p.logs("APP_DB.PUBLIC.APP_SVC", lines=10)
     p.suspend("service", "APP_DB.PUBLIC.APP_SVC")

@@ -120,10 +120,18 @@ def check_params(params: Mapping[str, Any]) -> None:
         )
 
 
+def quiet_local_connector(host: Any) -> None:
+    """For an emulator on this machine, stop the connector's cloud SDK from probing the instance
+    metadata endpoint (169.254.169.254) for a region: nothing there, and no traffic should leave."""
+    if str(host or "") in ("localhost", "::1") or str(host or "").startswith("127."):
+        os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+
 def _connect(params: Mapping[str, Any]) -> Any:
     import snowflake.connector
 
     check_params(params)
+    quiet_local_connector(params.get("host"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

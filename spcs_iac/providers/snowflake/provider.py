@@ -199,13 +199,15 @@ class SnowflakeProvider(Provider):
     def resume(self, kind: str, fqn: str | Resource, role: str | None = None) -> None:
         self._query(f"ALTER {_suspendable(kind)} {_name(fqn)} RESUME", role)
 
-    def call_function(self, fqn: str | Resource, args: list[Any] | tuple[Any, ...] = (),
-                      role: str | None = None) -> Any:
-        """``SELECT fqn(arg, ...)`` with every argument rendered as an escaped literal."""
+    def call_function(self, fqn: str | Resource, rows: list[list[Any]], role: str | None = None) -> list[Any]:
+        """One result per row of arguments: ``SELECT fqn(arg, ...)`` with escaped literals."""
         if isinstance(fqn, Resource):
             fqn = ids.qualified(*fqn.name_parts())
-        rows = self._query(f"SELECT {ident(fqn)}({', '.join(literal(a) for a in args)})", role)
-        return next(iter(rows[0].values())) if rows else None
+        out = []
+        for args in rows:
+            found = self._query(f"SELECT {ident(fqn)}({', '.join(literal(a) for a in args)})", role)
+            out.append(next(iter(found[0].values())) if found else None)
+        return out
 
 
 def _resource(change: Change) -> Resource:
