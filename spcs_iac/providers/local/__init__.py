@@ -1,0 +1,1 @@
+"""The local target: Snowpark Container Services on the local Docker engine (see provider.py)."""

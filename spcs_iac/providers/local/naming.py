@@ -1,0 +1,75 @@
+"""Names, labels and paths of everything the local target creates.
+
+Every Docker object carries the three labels below, so reads can find a stack's objects with one
+filtered list call and destroy can remove exactly what the stack created.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from pathlib import Path
+
+LABEL_STACK = "spcs-iac.stack"  # stack name
+LABEL_OBJECT = "spcs-iac.object"  # address of the object (service.DB.SCHEMA.NAME, compute_pool.P, ...)
+LABEL_HASH = "spcs-iac.hash"  # config fingerprint the Docker object was created from
+LABEL_INSTANCE = "spcs-iac.instance"  # service instance id (0-based)
+LABEL_GEN = "spcs-iac.generation"  # random id of one incarnation of an instance (rolling upgrades)
+LABEL_CONTAINER = "spcs-iac.container"  # container name from the spec
+LABEL_ROLE = "spcs-iac.role"  # "netns" = owns the instance's network namespace, else "member"
+LABEL_POOL = "spcs-iac.pool"  # internal network of the pool it runs on (unique per stack and pool)
+LABEL_FLAVOUR = "spcs-iac.flavour"  # network flavour: internal / egress / ingress
+
+DEFAULT_STATE_DIR = ".spcs-iac"
+
+
+def local_dir(state_dir: str | os.PathLike[str] | None) -> Path:
+    """``<state_dir>/local``: same resolution as the state store (argument, env, default)."""
+    base = Path(state_dir or os.environ.get("SPCS_IAC_STATE_DIR") or DEFAULT_STATE_DIR)
+    return base.expanduser().resolve() / "local"
+
+
+def slug(text: str) -> str:
+    """Docker-name-safe lower-case form: letters, digits, '_', '.', '-'."""
+    out = re.sub(r"[^a-z0-9_.-]+", "-", text.lower().replace('"', "")).strip("-.")
+    return out or "x"
+
+
+def dns_label(service_name: str) -> str:
+    """A service's DNS name inside the pool network: ``CONVERT_API`` -> ``convert-api``."""
+    return re.sub(r"[^a-z0-9-]+", "-", service_name.replace('"', "").lower().replace("_", "-")).strip("-")
+
+
+def network_name(stack: str, pool: str, flavour: str = "internal") -> str:
+    base = f"spcs-{slug(stack)}-{slug(pool)}"
+    return base if flavour == "internal" else f"{base}-{flavour}"
+
+
+def new_generation() -> str:
+    return secrets.token_hex(3)[:5]
+
+
+def container_name(stack: str, service: str, instance: int, gen: str, container: str) -> str:
+    # The random generation keeps names unique across rolling upgrades and across schemas.
+    return f"spcs-{slug(stack)}-{dns_label(service)}-{instance}-{gen}-{container}"
+
+
+def volume_name(stack: str, service: str, instance: int, gen: str | None, volume: str) -> str:
+    mid = f"{instance}-{gen}" if gen else f"{instance}"
+    return f"spcs-{slug(stack)}-{dns_label(service)}-{mid}-{volume}"
+
+
+def base_labels(stack: str, address: str, config_hash: str) -> dict[str, str]:
+    return {LABEL_STACK: stack, LABEL_OBJECT: address, LABEL_HASH: config_hash}
+
+
+def stage_dir(root: Path, database: str, schema: str, stage: str, path: str = "") -> Path:
+    """Host directory backing a stage (and a sub path of it); survives suspend/resume and destroy."""
+    base = root / "stages" / _part(database) / _part(schema) / _part(stage)
+    rel = [p for p in path.strip("/").split("/") if p and p not in (".", "..")]
+    return base.joinpath(*rel) if rel else base
+
+
+def _part(name: str) -> str:
+    return name.replace('"', "").replace("/", "_") or "_"
