@@ -88,3 +88,7 @@ def pulumi_project(tmp_path: Path) -> Iterator[callable]:
         return p
 
     yield make
+
+
+# The local-target Pulumi test reuses the local tests' Docker fixtures.
+from tests.local.conftest import docker_client, state_dir  # noqa: E402, F401
