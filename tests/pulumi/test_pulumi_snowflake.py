@@ -51,16 +51,19 @@ def test_pulumi_against_the_emulator(tmp_path: Path, pulumi_project, emulator):
     stack_file.write_text(STACK)
     port = emulator.port
     p = pulumi_project(stack_file, "snowflake", extra_env={
-        "SNOWFLAKE_ACCOUNT": "emu", "SNOWFLAKE_USER": "admin", "SNOWFLAKE_PASSWORD": "pw",
+        "SNOWFLAKE_ACCOUNT": "emu", "SNOWFLAKE_USER": "admin",
         "SNOWFLAKE_HOST": "127.0.0.1", "SNOWFLAKE_PORT": str(port), "SNOWFLAKE_PROTOCOL": "http",
         "SNOWFLAKE_ROLE": "ACCOUNTADMIN"})
 
+    # The password comes from an encrypted Pulumi config secret, never from the program or the state.
+    p.run("config", "set", "--secret", "spcs-iac:password", "emulator-pass-7f3a")
     steps = p.preview()
     assert sorted(steps) == ["create"] and len(steps["create"]) == 7
     p.up()
     assert "PU_POOL" in names(emulator, "SHOW COMPUTE POOLS")
     assert "PU_SVC" in names(emulator, "SHOW SERVICES IN ACCOUNT")
     assert set(p.preview()) <= {"same"}
+    assert "emulator-pass-7f3a" not in p.run("stack", "export").stdout
 
     assert p.preview(extra_env={"WH_SUSPEND": "120"}).get("update") == ["warehouse.PU_WH"]
     assert p.preview(extra_env={"TAG": "2"}).get("update") == ["service.PU_DB.PUBLIC.PU_SVC"]

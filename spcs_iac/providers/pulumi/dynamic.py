@@ -72,8 +72,8 @@ class SpcsProvider(ResourceProvider):
         self._config: dict[str, Any] = {}
 
     def configure(self, req: ConfigureRequest) -> None:
-        for key in ("target", "connection", "stateDir"):
-            value = req.config.get(key)
+        for key in ("target", "connection", "stateDir", "password"):
+            value = req.config.get(f"spcs-iac:{key}")
             if value:
                 self._config[key] = value
 
@@ -85,6 +85,8 @@ class SpcsProvider(ResourceProvider):
         connection = props.get("connection") or self._config.get("connection")
         if connection:
             options["connection"] = connection
+        if props["target"] == "snowflake" and self._config.get("password"):
+            options["password"] = self._config["password"]  # from `pulumi config set --secret spcs-iac:password`
         return get_provider(props["target"], props["stack"], **options)
 
     def _resource(self, props: dict[str, Any]) -> Any:

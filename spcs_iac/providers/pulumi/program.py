@@ -5,7 +5,8 @@
     deploy("../../stacks/quickstart.py")
 
 Configuration (``pulumi config set``): ``spcs-iac:target`` (local | snowflake), ``spcs-iac:connection``
-(a connections.toml name), ``spcs-iac:stateDir`` (where the local target keeps its data).
+(a connections.toml name), ``spcs-iac:stateDir`` (where the local target keeps its data), and
+``spcs-iac:password`` (``pulumi config set --secret``: the Snowflake password, kept encrypted by Pulumi).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pulumi
 from pulumi.dynamic import Resource as DynamicResource
 
 from spcs_iac.model.base import Resource
+from spcs_iac.model.fields import kind_props
 from spcs_iac.model.kinds import KINDS
 from spcs_iac.model.stack import Stack
 from spcs_iac.providers.pulumi.dynamic import PROVIDERS
@@ -66,7 +68,11 @@ def register_stack(stack: Stack, stack_ref: str, *, target: str | None = None, c
             "target": target, "connection": connection, "state_dir": state_dir,
             "props": r.desired(), "upstream": upstream, "depends": depends, "outputs": None,
         }
-        opts = pulumi.ResourceOptions(depends_on=[created[a] for a in depends], delete_before_replace=True)
+        if any(d.prop.sensitive for d in kind_props(type(r))):
+            # Only salted hashes are in there, but Pulumi should still treat them as secrets.
+            props["props"] = pulumi.Output.secret(props["props"])
+        opts = pulumi.ResourceOptions(depends_on=[created[a] for a in depends], delete_before_replace=True,
+                                      additional_secret_outputs=["props"] if r.kind == "secret" else None)
         created[r.address] = RESOURCES[r.kind](PROVIDERS[r.kind](), _pulumi_name(r), props, opts)
     if export:
         _export(stack, created)
