@@ -42,6 +42,16 @@ class RunningEmulator:
         self.connections.append(conn)
         return conn
 
+    def rows(self, sql: str, role: str | None = None) -> list[dict[str, Any]]:
+        """Run one statement on a fresh connection; rows as dicts keyed by lower-case column name."""
+        conn = self.connect(role=role)
+        try:
+            cur = conn.cursor().execute(sql)
+            cols = [d[0].lower() for d in cur.description]
+            return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        finally:
+            conn.close()
+
 
 @contextlib.contextmanager
 def running_emulator(**kw: Any) -> Iterator[RunningEmulator]:

@@ -32,18 +32,8 @@ def emulator():
         yield emu
 
 
-def rows(emu, sql: str) -> list[dict]:
-    conn = emu.connect()
-    try:
-        cur = conn.cursor().execute(sql)
-        cols = [d[0].lower() for d in cur.description]
-        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-    finally:
-        conn.close()
-
-
 def names(emu, sql: str) -> set[str]:
-    return {r["name"] for r in rows(emu, sql)}
+    return {r["name"] for r in emu.rows(sql)}
 
 
 def test_pulumi_against_the_emulator(tmp_path: Path, pulumi_project, emulator):
@@ -70,7 +60,7 @@ def test_pulumi_against_the_emulator(tmp_path: Path, pulumi_project, emulator):
     steps = p.preview(extra_env={"RULE_TYPE": "IPV4", "RULE_VALUE": "10.0.0.0/8"})
     assert steps.get("replace") == ["network_rule.PU_DB.PUBLIC.PU_RULE"]
     p.up(extra_env={"RULE_TYPE": "IPV4", "RULE_VALUE": "10.0.0.0/8", "TAG": "2"})
-    [rule] = [r for r in rows(emulator, "SHOW NETWORK RULES IN ACCOUNT") if r["name"] == "PU_RULE"]
+    [rule] = [r for r in emulator.rows("SHOW NETWORK RULES IN ACCOUNT") if r["name"] == "PU_RULE"]
     assert rule["type"] == "IPV4"
     assert set(p.preview(extra_env={"RULE_TYPE": "IPV4", "RULE_VALUE": "10.0.0.0/8", "TAG": "2"})) <= {"same"}
 

@@ -28,18 +28,9 @@ def test_quickstart_apply_then_plan_is_empty(emu_registry, tmp_path: Path, monke
     assert result.ok, result.failed
     again = stack.plan("snowflake", provider=provider(), state_dir=str(tmp_path))
     assert not again.has_changes, [c.to_json() for c in again.actionable]
-    services = {r["name"]: r for r in _rows(emu_registry, "SHOW SERVICES IN ACCOUNT")}
+    services = {r["name"]: r for r in emu_registry.rows("SHOW SERVICES IN ACCOUNT")}
     assert services["CONVERT_API"]["owner"] == "CONTAINER_USER_ROLE"
-    assert "@sha256:" in _rows(emu_registry, "DESC SERVICE CONTAINER_HOL_DB.PUBLIC.CONVERT_API",
-                               role="CONTAINER_USER_ROLE")[0]["spec"]  # digests pinned
+    assert "@sha256:" in emu_registry.rows("DESC SERVICE CONTAINER_HOL_DB.PUBLIC.CONVERT_API",
+                                           role="CONTAINER_USER_ROLE")[0]["spec"]  # digests pinned
     assert stack.destroy("snowflake", provider=provider(), state_dir=str(tmp_path)).ok
 
-
-def _rows(emu, sql: str, role: str | None = None) -> list[dict]:
-    conn = emu.connect(role=role)
-    try:
-        cur = conn.cursor().execute(sql)
-        cols = [d[0].lower() for d in cur.description]
-        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-    finally:
-        conn.close()
