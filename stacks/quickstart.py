@@ -80,15 +80,16 @@ convert_image = stack.add(Image(
 ))
 
 # --- services and the service function (seed: 02_jupyter_service.py, 03_rest_service.py) ----------
+# As in the seed, each spec is uploaded to @specs and the service is created from that file.
 stack.add(Service(
     name="JUPYTER_SNOWPARK_SERVICE", database=db, compute_pool=pool,
     spec=ServiceSpec.from_file(str(EXAMPLES / "jupyter-snowpark" / "jupyter-snowpark.yaml")),
-    external_access_integrations=[eai], owner=role,
+    spec_stage=specs, spec_file="jupyter-snowpark.yaml", external_access_integrations=[eai], owner=role,
 ))
 convert_api = stack.add(Service(
     name="CONVERT_API", database=db, compute_pool=pool,
     spec=ServiceSpec.from_file(str(EXAMPLES / "convert-api" / "convert-api.yaml")),
-    external_access_integrations=[eai], owner=role,
+    spec_stage=specs, spec_file="convert-api.yaml", external_access_integrations=[eai], owner=role,
 ))
 stack.add(ServiceFunction(
     name="CONVERT_UDF", database=db, arguments=[FunctionArgument(name="input", datatype="REAL")],

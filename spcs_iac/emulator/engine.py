@@ -8,6 +8,7 @@ import re
 import secrets
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -58,6 +59,7 @@ class Emulator:
         self.endpoint_handlers: dict[tuple[tuple[str, ...], str, str], EndpointHandler] = {}
         self.images: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         self.stage_files: dict[tuple[tuple[str, ...], str], str] = {}
+        self.uploads: dict[str, tuple[tuple[str, ...], str]] = {}  # presigned-URL token -> (stage, path)
         self.cat = Catalog.fresh(time.time())
         self._mutations = 0
         self._stats: Counter[str] = Counter()  # first keyword -> count
@@ -127,6 +129,49 @@ class Emulator:
             self.images.setdefault(key, []).append(
                 {"image": image, "tag": tag, "digest": digest, "created_on": time.time()}
             )
+
+    # -- PUT: the connector asks where to upload, then sends the file to a presigned URL ----------
+    def prepare_upload(self, session: Session, sql: str, base_url: str) -> dict[str, Any]:
+        """Answer ``PUT 'file://<path>' @stage[/dir] ...`` the way a GCS-backed account does, with a
+        presigned URL on this server; :meth:`finish_upload` stores what the connector sends there."""
+        m = _PUT.match(sql)
+        if m is None:
+            raise SqlError("001003", "42000", "SQL compilation error:\nsyntax error in PUT: expected "
+                           "PUT 'file://<path>' @<stage>[/<path>] [AUTO_COMPRESS = ...] [OVERWRITE = ...]")
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000.0)
+        with self.lock:
+            self._statements.append(sql)
+            self._stats["PUT"] += 1
+            self._maybe_fail(sql)
+            location = m.group("loc").strip("'")
+            parts, sub = Parser(location).stage_location()
+            ctx = Ctx(self, session, self.cat, sql)
+            stage = ctx.object_key(parts, "PUT")
+            self.cat.require("STAGE", stage)
+            source = m.group("src")
+            filename = source.rstrip("/").rsplit("/", 1)[-1]
+            token = uuid.uuid4().hex
+            self.uploads[token] = (tuple(stage), "/".join(x for x in (sub.strip("/"), filename) if x))
+        return {
+            "command": "UPLOAD", "src_locations": [source], "autoCompress": False, "overwrite": True,
+            "sourceCompression": "none", "parallel": 1, "threshold": 200_000_000, "encryptionMaterial": None,
+            "stageInfo": {"locationType": "GCS", "location": f"emulator-stage/{token}/", "path": f"{token}/",
+                          "region": "US", "storageAccount": None, "isClientSideEncrypted": False, "creds": {},
+                          "presignedUrl": f"{base_url}/stage-upload/{token}", "endPoint": None,
+                          "useRegionalUrl": False, "useVirtualUrl": False},
+            "rowtype": [], "rowset": [], "queryResultFormat": "json",
+        }
+
+    def finish_upload(self, token: str, content: bytes) -> bool:
+        with self.lock:
+            target = self.uploads.pop(token, None)
+            if target is None:
+                return False
+            self.stage_files[target] = content.decode("utf-8", errors="replace")
+        if self.state_file:
+            self.save_state(self.state_file)
+        return True
 
     def put_stage_file(self, stage_fqn: str, path: str, content: str) -> None:
         """Provide a file on a stage (e.g. a service spec used by ``FROM @stage SPECIFICATION_FILE``)."""
@@ -223,6 +268,10 @@ class Emulator:
         if self.fail_matching and re.search(self.fail_matching, sql, flags=re.IGNORECASE):
             self.fail_matching = None
             raise simulated_failure(sql)
+
+
+_PUT = re.compile(r"^\s*PUT\s+'?file://(?P<src>[^'\s]+)'?\s+(?P<loc>'@[^']*'|@\S+)(?P<opts>.*?);?\s*$",
+                  re.IGNORECASE | re.DOTALL)
 
 
 def _known_prefix(words: list[str]) -> int:

@@ -105,6 +105,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._send({"success": False, "code": "390400", "message": f"Unknown endpoint {url.path}",
                     "data": None}, 404)
 
+    def do_PUT(self) -> None:  # noqa: N802 - the connector uploads a PUT's file to the presigned URL
+        m = re.fullmatch(r"/stage-upload/([0-9a-f]+)(/.*)?", urlparse(self.path).path)
+        data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if m is None or not self.server.emulator.finish_upload(m.group(1), data):
+            return self._send({"message": "unknown upload"}, 404)
+        self._send({}, 200)
+
     def do_DELETE(self) -> None:  # noqa: N802
         if urlparse(self.path).path == "/session":
             return self._logout()
@@ -162,6 +169,10 @@ class _Handler(BaseHTTPRequestHandler):
         sql = str(body.get("sqlText") or "")
         query_id = str(uuid.uuid4())
         try:
+            if sql.lstrip()[:4].upper() == "PUT ":
+                host, port = self.server.server_address[:2]
+                data = self.server.emulator.prepare_upload(session, sql, f"http://{host}:{port}")
+                return self._send(self._ok({**data, "queryId": query_id}))
             result = self.server.emulator.execute(session, sql)
         except SqlError as exc:
             return self._send({

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from emu_fixtures import READY, SPEC
 
 POOL_COLUMNS = ["name", "state", "min_nodes", "max_nodes", "instance_family", "num_services", "num_jobs",
@@ -341,3 +342,24 @@ def test_service_roles(spcs):
     sf.run("REVOKE SERVICE ROLE DB.PUBLIC.SVC!API_USERS FROM ROLE SYSADMIN")
     sf.run("DROP SERVICE DB.PUBLIC.SVC")
     assert [r for r in sf.run("SHOW GRANTS TO ROLE SYSADMIN") if r["granted_on"] == "SERVICE_ROLE"] == []
+
+
+def test_put_uploads_a_file_that_a_service_is_created_from(tmp_path):
+    from spcs_iac.emulator.testing import running_emulator
+
+    spec = tmp_path / "app.yaml"
+    spec.write_text("spec:\n  containers:\n  - name: main\n    image: /db/public/repo/app:1\n")
+    with running_emulator(ready_delay_s=0.0) as emu:
+        cur = emu.connect(role="SYSADMIN").cursor()
+        cur.execute("CREATE DATABASE UP_DB")
+        cur.execute("CREATE STAGE UP_DB.PUBLIC.SPECS")
+        cur.execute("CREATE COMPUTE POOL UP_POOL MIN_NODES = 1 MAX_NODES = 1 INSTANCE_FAMILY = CPU_X64_XS")
+        rows = cur.execute(f"PUT 'file://{spec}' @UP_DB.PUBLIC.SPECS/dir AUTO_COMPRESS = FALSE OVERWRITE = TRUE"
+                           ).fetchall()
+        assert rows[0][0] == "app.yaml" and rows[0][6] == "UPLOADED"
+        cur.execute("CREATE SERVICE UP_DB.PUBLIC.APP IN COMPUTE POOL UP_POOL "
+                    "FROM @UP_DB.PUBLIC.SPECS SPECIFICATION_FILE = 'dir/app.yaml'")
+        described = emu.rows("DESC SERVICE UP_DB.PUBLIC.APP", role="SYSADMIN")[0]["spec"]
+        assert "/db/public/repo/app:1" in described
+        with pytest.raises(Exception, match="does not exist"):
+            cur.execute(f"PUT 'file://{spec}' @UP_DB.PUBLIC.NOPE")

@@ -37,9 +37,9 @@ SEED = [
     "CREATE COMPUTE POOL IF NOT EXISTS CONTAINER_HOL_POOL MIN_NODES = 1 MAX_NODES = 1 INSTANCE_FAMILY = CPU_X64_XS",
     "CREATE IMAGE REPOSITORY CONTAINER_HOL_DB.PUBLIC.IMAGE_REPO",
     "create service CONTAINER_HOL_DB.PUBLIC.JUPYTER_SNOWPARK_SERVICE in compute pool CONTAINER_HOL_POOL "
-    "external_access_integrations = (ALLOW_ALL_EAI)",
+    "from @specs specification_file='jupyter-snowpark.yaml' external_access_integrations = (ALLOW_ALL_EAI)",
     "create service CONTAINER_HOL_DB.PUBLIC.convert_api in compute pool CONTAINER_HOL_POOL "
-    "external_access_integrations = (ALLOW_ALL_EAI)",
+    "from @specs specification_file='convert-api.yaml' external_access_integrations = (ALLOW_ALL_EAI)",
     "CREATE OR REPLACE FUNCTION convert_udf (input float) RETURNS float SERVICE=CONVERT_API "
     "ENDPOINT='convert-api' MAX_BATCH_ROWS=5 AS '/convert'",
 ]
@@ -153,11 +153,12 @@ def test_images_show_their_spec_reference_without_a_connection(plan: Plan) -> No
     assert image.statements[1] == "docker push /container_hol_db/public/image_repo/convert-api:dev"
 
 
-def test_service_spec_is_inline_json(plan: Plan) -> None:
-    import json
-
+def test_service_specs_are_uploaded_to_the_specs_stage_first(plan: Plan) -> None:
     svc: Any = next(c for c in plan.actionable if c.address.endswith("CONVERT_API"))
-    text = next(s for s in svc.statements if s.startswith("CREATE SERVICE"))
-    doc = json.loads(text.split("$$")[1])
-    assert doc["spec"]["containers"][0]["image"] == "/container_hol_db/public/image_repo/convert-api:dev"
+    put = next(i for i, s in enumerate(svc.statements) if s.startswith("PUT "))
+    create = next(i for i, s in enumerate(svc.statements) if s.startswith("CREATE SERVICE"))
+    assert put < create
+    assert svc.statements[put] == ("PUT 'file://<rendered spec>/convert-api.yaml' @CONTAINER_HOL_DB.PUBLIC.SPECS "
+                                   "AUTO_COMPRESS = FALSE OVERWRITE = TRUE")
+    assert "FROM @CONTAINER_HOL_DB.PUBLIC.SPECS SPECIFICATION_FILE = 'convert-api.yaml'" in svc.statements[create]
     assert svc.statements[-1] == "-- wait until service CONTAINER_HOL_DB.PUBLIC.CONVERT_API is READY"

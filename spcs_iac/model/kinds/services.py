@@ -15,6 +15,7 @@ from spcs_iac.model.kinds.account import Comment, parse_bool
 from spcs_iac.model.spec import Container, ServiceSpec
 
 FORBIDDEN_SERVICE_OWNERS = ("ACCOUNTADMIN", "SECURITYADMIN", "ORGADMIN")  # reference §3.1, §17.1
+SPEC_FILE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\.ya?ml$")
 
 
 def _spec(v: Any) -> Any:
@@ -56,6 +57,30 @@ class _ContainerService(SchemaScoped):
     ] = None
     query_warehouse: Annotated[Any, Prop(sql="QUERY_WAREHOUSE", fmt=Fmt.IDENT, ref="warehouse")] = None
     comment: Comment = None
+    # Inline $$spec$$ by default; with spec_stage the spec is uploaded to that stage first and the
+    # service is created FROM @stage SPECIFICATION_FILE (as the quickstart does with @specs).
+    spec_stage: Annotated[
+        Any, Prop(fmt=Fmt.IDENT, ref="stage", readable=False, unset=Unset.IGNORE,
+                  doc="upload the spec to this stage and create the service from the file")
+    ] = None
+    spec_file: Annotated[
+        str | None, Prop(fmt=Fmt.STRING, readable=False, unset=Unset.IGNORE, doc="the spec's file name on spec_stage")
+    ] = None
+
+    @field_validator("spec_file")
+    @classmethod
+    def _spec_file(cls, v: str | None) -> str | None:
+        if v is not None and not SPEC_FILE.match(v):
+            raise ValueError(f"spec_file {v!r}: a relative path of letters, digits, '.', '_', '-' ending in .yaml or .yml")
+        return v
+
+    @model_validator(mode="after")
+    def _spec_location(self) -> _ContainerService:
+        if self.spec_file and self.spec_stage is None:
+            raise ValueError("spec_file needs spec_stage= (the stage the spec is uploaded to)")
+        if self.spec_stage is not None and not self.spec_file:
+            self.spec_file = f"{self.name.lower()}.yaml"
+        return self
 
     @field_validator("spec", mode="before")
     @classmethod

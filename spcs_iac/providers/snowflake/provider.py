@@ -8,7 +8,9 @@ and reports what Snowflake assigned (repository URLs, DNS names, ingress URLs, i
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from spcs_iac.errors import ProviderError
@@ -21,7 +23,7 @@ from spcs_iac.providers.snowflake import runtime
 from spcs_iac.providers.snowflake.connection import Db, Session, _short, resolve_params
 from spcs_iac.providers.snowflake.images import SnowflakeImages, registry_auth
 from spcs_iac.providers.snowflake.read import Reader
-from spcs_iac.providers.snowflake.sql import Step, Stmt, Wait, ident, literal
+from spcs_iac.providers.snowflake.sql import Step, Stmt, Upload, Wait, ident, literal
 from spcs_iac.providers.snowflake.statements import (
     change_steps,
     create_steps,
@@ -144,6 +146,12 @@ class SnowflakeProvider(Provider):
                     ctx.say("    " + step.render())
                     runtime.wait(self.db, sess, step, ready_timeout=self.ready_timeout,
                                  pool_timeout=self.pool_timeout, log_lines=self.log_lines)
+                    continue
+                if isinstance(step, Upload):
+                    ctx.say("    " + step.render())
+                    with tempfile.TemporaryDirectory(prefix="spcs-iac-spec-") as local:
+                        Path(local, step.path.rpartition("/")[2]).write_text(step.content, encoding="utf-8")
+                        self._run(sess, step.statement(local))
                     continue
                 ctx.say("    " + _short(step.render(display=True), 300))
                 self._run(sess, step)

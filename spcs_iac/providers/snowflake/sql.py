@@ -87,7 +87,27 @@ class Wait:
         return "-- wait until " + WAITS[self.what].format(self.target)
 
 
-Step = Stmt | Wait
+@dataclass(frozen=True)
+class Upload:
+    """Not SQL of its own: ``content`` is written to a temporary file named like ``path`` and PUT to the
+    stage (``@stage/dir``), as ``snow stage copy`` does; plans show the PUT with a placeholder path."""
+
+    stage: str  # the stage's quoted name
+    path: str  # where the file lands inside the stage, e.g. "convert-api.yaml"
+    content: str
+    role: str | None = None
+
+    def statement(self, local_dir: str) -> Stmt:
+        directory, _, filename = self.path.rpartition("/")
+        location = f"@{self.stage}" + (f"/{directory}" if directory else "")
+        source = ids.string_literal(f"file://{local_dir.rstrip('/')}/{filename}")
+        return stmt("PUT", source, location, "AUTO_COMPRESS = FALSE OVERWRITE = TRUE", role=self.role)
+
+    def render(self, display: bool = True) -> str:
+        return self.statement("<rendered spec>").render(display)
+
+
+Step = Stmt | Wait | Upload
 
 
 def stmt(*parts: Part | Iterable[Part] | None, role: str | None = None) -> Stmt:

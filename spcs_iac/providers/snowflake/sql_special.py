@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
 from spcs_iac.errors import ProviderError
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Outputs, Resource
@@ -20,6 +22,7 @@ from spcs_iac.providers.snowflake.sql import (
     Part,
     Step,
     Stmt,
+    Upload,
     Wait,
     decl_named,
     function_ref,
@@ -172,10 +175,23 @@ def create_schema(r: Resource, outputs: Outputs) -> list[Step]:
     return steps
 
 
-def create_service(r: Resource, outputs: Outputs) -> list[Step]:
+def spec_source(r: Resource, outputs: Outputs, role: str | None) -> tuple[list[Step], str]:
+    """Steps to run first and the ``FROM ...`` clause: inline ``$$spec$$``, or an uploaded stage file."""
     doc = r.spec_document(outputs)  # type: ignore[attr-defined]
+    stage = getattr(r, "spec_stage", None)
+    if stage is None:
+        return [], _clause(r, "spec", spec_clause(doc))
+    stage_name = stage.fqn if isinstance(stage, Resource) else r.qualify(stage)  # type: ignore[attr-defined]
+    path = r.spec_file  # type: ignore[attr-defined]
+    upload = Upload(stage_name, path, yaml.safe_dump(doc, sort_keys=False), role)
+    return [upload], f"FROM @{stage_name} SPECIFICATION_FILE = {ids.string_literal(path)}"
+
+
+def create_service(r: Resource, outputs: Outputs) -> list[Step]:
+    first, source = spec_source(r, outputs, owner_role(r))
     return [
-        stmt("CREATE", r.sql_type, r.fqn, _value_clause(r, "compute_pool"), _clause(r, "spec", spec_clause(doc)),
+        *first,
+        stmt("CREATE", r.sql_type, r.fqn, _value_clause(r, "compute_pool"), source,
              property_parts(r, overrides={"COMMENT": _stamped_comment(r, outputs)}), role=owner_role(r)),
         Wait("service_ready", r.fqn, owner_role(r)),
     ]
@@ -186,9 +202,9 @@ JOB_ORDER = ("ASYNC", "REPLICAS", "EXTERNAL_ACCESS_INTEGRATIONS", "QUERY_WAREHOU
 
 
 def create_job(r: Resource, outputs: Outputs) -> list[Step]:
-    doc = r.spec_document(outputs)  # type: ignore[attr-defined]
-    steps: list[Step] = [stmt(
-        "EXECUTE JOB SERVICE", _value_clause(r, "compute_pool"), _clause(r, "spec", spec_clause(doc)), "NAME =", r.fqn,
+    first, source = spec_source(r, outputs, owner_role(r))
+    steps: list[Step] = [*first, stmt(
+        "EXECUTE JOB SERVICE", _value_clause(r, "compute_pool"), source, "NAME =", r.fqn,
         property_parts(r, overrides={"COMMENT": _stamped_comment(r, outputs)}, order=JOB_ORDER),
         role=owner_role(r),
     )]
@@ -301,20 +317,23 @@ def update_pool(r: Resource, changed: list[FieldDecl], role: str | None, outputs
 def update_service(r: Resource, changed: list[FieldDecl], role: str | None, outputs: Outputs) -> list[Step] | None:
     """A spec change is an upgrade (§11.2); the comment then carries the new spec stamp."""
     names = {d.name for d in changed}
-    if not names & {"spec", "comment"}:
+    if not names & {"spec", "comment", *SPEC_LOCATION}:
         return None
-    rest = [d for d in changed if d.name not in ("spec", "comment")]
+    rest = [d for d in changed if d.name not in ("spec", "comment", *SPEC_LOCATION)]
     stamp = ("COMMENT", ids.string_literal(_stamped_comment(r, outputs)))
-    if "spec" not in names:
+    if not names & {"spec", *SPEC_LOCATION}:
         return list(alter_statements(r, r.fqn, rest, role, extra_sets=[stamp]))
     steps: list[Step] = list(alter_statements(r, r.fqn, rest, role))
-    steps.append(stmt("ALTER", r.sql_type, r.fqn, _clause(r, "spec", spec_clause(r.spec_document(outputs))),  # type: ignore[attr-defined]
-                      role=role))
+    first, source = spec_source(r, outputs, role)
+    steps.extend(first)
+    steps.append(stmt("ALTER", r.sql_type, r.fqn, source, role=role))
     steps.append(Wait("service_ready", r.fqn, role))
     # Stamped last: if the upgrade fails, the old stamp makes the next plan retry it.
     steps.extend(alter_statements(r, r.fqn, [], role, extra_sets=[stamp]))
     return steps
 
+
+SPEC_LOCATION = ("spec_stage", "spec_file")  # where the spec is read from: a change re-runs the upgrade
 
 UPDATE_SPECIAL: dict[str, Callable[[Resource, list[FieldDecl], str | None, Outputs], list[Step] | None]] = {
     "compute_pool": update_pool,
