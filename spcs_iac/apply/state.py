@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spcs_iac.apply.files import write_json_atomic
 from spcs_iac.errors import StateLockedError
 
 STATE_VERSION = 1
@@ -107,12 +108,7 @@ class StateStore:
             "serial": self.serial,
             "resources": {a: asdict(e) for a, e in sorted(self.entries.items())},
         }
-        tmp = self.path.with_suffix(f".json.tmp{os.getpid()}.{threading.get_ident()}")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=1, sort_keys=True, default=str)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        write_json_atomic(self.path, doc)
 
     # ---- locking --------------------------------------------------------------------------------
     @contextmanager

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from spcs_iac.apply.files import write_json_atomic
 
 CATALOG_VERSION = 1
 Record = dict[str, Any]
@@ -69,12 +70,7 @@ class Catalog:
 
     def _write(self, objects: dict[str, Record]) -> None:
         doc = {"version": CATALOG_VERSION, "stack": self.stack, "objects": dict(sorted(objects.items()))}
-        tmp = self.path.with_suffix(f".json.tmp{os.getpid()}.{threading.get_ident()}")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=1, sort_keys=True, default=str)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        write_json_atomic(self.path, doc)
 
 
 def _read(path: Path) -> dict[str, Record]:
