@@ -27,6 +27,8 @@ from pathlib import Path
 import docker
 
 from spcs_iac.apply.state import StateStore
+from spcs_iac.providers.local import naming
+from spcs_iac.providers.local.registry import LocalRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = {"CONTAINER_HOL_DB.PUBLIC.JUPYTER_SNOWPARK_SERVICE": ("jupyter-snowpark", 8888, "/api/status"),
@@ -145,6 +147,7 @@ def main() -> None:
             assert result.ok
         finally:
             quickstart(name).destroy("local", state_dir=state)
+            LocalRegistry(naming.local_dir(state)).stop()  # the registry is a daemon; this one was ours
 
 
 if __name__ == "__main__":

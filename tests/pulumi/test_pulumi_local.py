@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from spcs_iac.providers.local import naming
+from spcs_iac.providers.local.registry import LocalRegistry
 from tests.local.conftest import BASE_IMAGE, labelled, unique
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -74,3 +76,5 @@ def test_pulumi_on_the_local_target(tmp_path: Path, pulumi_project, docker_clien
     p.destroy()
     left = labelled(docker_client, name)
     assert not any(left.values()), left
+    # The registry the provider started for this state directory is a daemon: stop it with the test.
+    LocalRegistry(naming.local_dir(tmp_path / "spcs")).stop()
