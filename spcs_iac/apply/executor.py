@@ -93,6 +93,8 @@ class Executor:
         self.parallelism = max(1, parallelism)
         self.log = log
         self.outputs: dict[str, dict[str, Any]] = {a: dict(e.outputs) for a, e in state.entries.items()}
+        for address, known in plan.outputs.items():  # what the target reported at plan time
+            self.outputs.setdefault(address, {}).update(known)
         self._lock = threading.Lock()
 
     def run(self) -> ApplyResult:

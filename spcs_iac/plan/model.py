@@ -83,6 +83,7 @@ class Plan:
     target: str
     changes: list[Change]
     destroy: bool = False
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # known at plan time: recorded + read
 
     @property
     def actionable(self) -> list[Change]:

@@ -61,10 +61,22 @@ def make_plan(
         ordered = list(reversed([changes[a] for a in order])) + deletes
     else:
         ordered = deletes + [changes[a] for a in order]
-    plan = Plan(stack=stack_name, target=target, changes=ordered, destroy=destroy)
+    plan = Plan(stack=stack_name, target=target, changes=ordered, destroy=destroy, outputs=outputs)
+    shown = _settled_outputs(outputs, changes)
     for c in plan.actionable:
-        c.statements = provider.statements(c)
+        c.statements = provider.statements(c, shown)
     return plan
+
+
+def _settled_outputs(outputs: Mapping[str, Mapping[str, Any]], changes: Mapping[str, Change]
+                     ) -> dict[str, dict[str, Any]]:
+    """Known outputs minus those the apply will regenerate (declared per kind as drift_outputs)."""
+    shown = {a: dict(o) for a, o in outputs.items()}
+    for address, c in changes.items():
+        if c.action in CHANGING and c.resource is not None and address in shown:
+            for key in getattr(type(c.resource), "drift_outputs", ()):
+                shown[address].pop(key, None)
+    return shown
 
 
 def _known_outputs(entries: Mapping[str, StateEntry], observed: Mapping[str, Observed]) -> dict[str, dict[str, Any]]:

@@ -55,8 +55,10 @@ class Provider(ABC):
     def read(self, requests: list[ReadRequest]) -> dict[str, Observed]:
         """Batched read of the live state; absent objects are simply missing from the result."""
 
-    def statements(self, change: Change) -> list[str]:
-        """What applying the change will run, for the plan (SQL for Snowflake; may be empty)."""
+    def statements(self, change: Change, outputs: Mapping[str, Mapping[str, Any]]) -> list[str]:
+        """What applying the change will run, for the plan (SQL for Snowflake; may be empty).
+        ``outputs`` are the outputs known at plan time (recorded and read), without those the apply
+        will regenerate (a rebuilt image's digest)."""
         return []
 
     @abstractmethod

@@ -68,7 +68,7 @@ class MemoryProvider(Provider):
             return {r.address: Observed(dict(self.t.objects[r.address]), dict(self.t.outputs.get(r.address, {})))
                     for r in requests if r.address in self.t.objects}
 
-    def statements(self, change: Change) -> list[str]:
+    def statements(self, change: Change, outputs: Any = None) -> list[str]:
         return [f"{change.action.value} {change.address} " + ",".join(sorted(change.changed_fields))]
 
     def _op(self, verb: str, address: str) -> float:

@@ -18,7 +18,7 @@ serve the CLI and work from the catalog alone, without the stack.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from spcs_iac.errors import ProviderError
@@ -141,7 +141,7 @@ class LocalProvider(Provider):
             self._secrets[resource.fqn] = {k: v for k, v in values.items() if v is not None}
 
     # ---- plan display --------------------------------------------------------------------------------
-    def statements(self, change: Change) -> list[str]:
+    def statements(self, change: Change, outputs: Mapping[str, Mapping[str, Any]]) -> list[str]:
         return describe_change(change, self.stack, self.registry.recorded_host() or "127.0.0.1:<port>")
 
     # ---- changes -------------------------------------------------------------------------------------

@@ -62,7 +62,6 @@ class SnowflakeProvider(Provider):
         tool: ImageTool = opts.get("image_tool") or DockerImages()
         self.images = SnowflakeImages(self.db, tool, registry_auth(auth_params))
         self.reader = Reader(self.db, self.images)
-        self._known_outputs: dict[str, dict[str, Any]] = {}  # prior + observed outputs of the last read
         self._display_role: str | None = self.db.default_role
 
     # ---- counters -----------------------------------------------------------------------------------
@@ -79,37 +78,25 @@ class SnowflakeProvider(Provider):
     def read(self, requests: list[ReadRequest]) -> dict[str, Observed]:
         self.db.forget_reads()  # a read starts a run: never answer it from an earlier run's cache
         observed = self.reader.read(requests)
-        known: dict[str, dict[str, Any]] = {r.address: dict(r.prior.outputs) for r in requests if r.prior}
-        for req in requests:
-            obs = observed.get(req.address)
-            if obs is None:
-                continue
-            if req.kind == "image" and _will_rebuild(req, obs):
-                known.pop(req.address, None)  # the digest changes at apply: do not show the old one
-                continue
-            known.setdefault(req.address, {}).update(obs.outputs)
-        self._known_outputs = known
         self._display_role = self.db.default_role
         return observed
 
-    def _outputs(self, ctx: ApplyContext | None) -> dict[str, Mapping[str, Any]]:
-        """Outputs to render specs with: what was read at plan time, overridden by this apply's."""
-        merged: dict[str, Mapping[str, Any]] = dict(self._known_outputs)
-        if ctx is not None:
-            merged.update(ctx.outputs)
-        return merged
+    @staticmethod
+    def _outputs(ctx: ApplyContext) -> dict[str, Mapping[str, Any]]:
+        """Outputs to render specs with: the plan's known outputs, updated by this apply's."""
+        return dict(ctx.outputs)
 
     # ---- the plan ---------------------------------------------------------------------------------------
-    def statements(self, change: Change) -> list[str]:
+    def statements(self, change: Change, outputs: Mapping[str, Mapping[str, Any]]) -> list[str]:
         if change.kind == "image":
             if change.action is Action.DELETE or change.resource is None:
                 return ["-- images cannot be deleted one by one: they go with their repository"]
-            url = self.images.repository_url(change.resource, self._known_outputs,  # type: ignore[arg-type]
+            url = self.images.repository_url(change.resource, outputs,  # type: ignore[arg-type]
                                              self.reader.repositories, fetch=False)
             if change.action is Action.IMPORT and not change.fields:
                 return []
             return self.images.display(change.resource, url)  # type: ignore[arg-type]
-        steps = change_steps(change, self._outputs(None))
+        steps = change_steps(change, dict(outputs))
         steps, self._display_role = with_role_switches(steps, self._display_role, self.db.default_role)
         return [s.render(display=True) for s in steps]
 
@@ -238,12 +225,3 @@ def _suspendable(kind: str) -> str:
         raise ProviderError(f"cannot suspend or resume a {kind}; allowed: {', '.join(SUSPENDABLE)}")
     return SUSPENDABLE[key]
 
-
-def _will_rebuild(req: ReadRequest, obs: Observed) -> bool:
-    """Whether the plan will rebuild this image (so its digest is not known yet)."""
-    prior, r = req.prior, req.resource
-    if r is None or prior is None:
-        return False  # adopted or orphaned: nothing is rebuilt because of the state
-    if prior.outputs.get("digest") != obs.outputs.get("digest"):
-        return True
-    return prior.props.get("build_hash") != r.desired().get("build_hash")
