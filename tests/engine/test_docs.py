@@ -16,3 +16,16 @@ def test_kind_reference_is_generated_from_the_declarations():
     assert "| `encryption` |" in text and "**replace**" in text
     assert "| `secret_string` | str | `SECRET_STRING` | in place | no |  | sensitive |" in text
     assert (ROOT / "docs" / "kinds.md").read_text() == text, "regenerate with: spcs-iac docs > docs/kinds.md"
+
+
+def test_the_readme_stack_example_is_valid(monkeypatch):
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    code = re.search(r"## What a stack looks like\n\n```python\n(.*?)```", text, re.S).group(1)
+    monkeypatch.chdir(ROOT)  # the example's paths are relative to the repository
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    stack = namespace["stack"]
+    stack.validate()
+    assert len(stack) == 6 and stack.graph().number_of_edges() == 7
