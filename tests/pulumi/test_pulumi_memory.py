@@ -54,5 +54,17 @@ def test_preview_up_noop_update_replace_destroy(tmp_path, pulumi_project):
     log = p.run("stack", "history", "--json").stdout
     assert json.loads(log)[0]["resourceChanges"].get("replace") == 1
 
+    # `pulumi refresh` reads the target through the same provider: an object deleted by hand drops out of
+    # Pulumi's state, and the next `up` creates it again.
+    target_file = tmp_path / "spcs" / "memory-target.json"
+    data = json.loads(target_file.read_text())
+    del data["objects"]["warehouse.DEMO_WH"]
+    target_file.write_text(json.dumps(data))
+    env = {"RULE_TYPE": "IPV4", "RULE_VALUE": "10.0.0.0/8"}
+    p.run("refresh", "--yes", "--skip-preview", extra_env=env)
+    assert p.preview(extra_env=env).get("create") == ["warehouse.DEMO_WH"]
+    p.up(extra_env=env)
+    assert "warehouse.DEMO_WH" in objects(tmp_path)
+
     p.destroy()
     assert objects(tmp_path) == {}
