@@ -14,6 +14,8 @@ import networkx as nx
 
 from bench.generated import generated_stack
 from spcs_iac.apply.executor import operations
+from spcs_iac.drivers import api
+from spcs_iac.graph.build import build_graph
 from tests.support.memory_provider import MemoryProvider, MemoryTarget
 
 
@@ -23,9 +25,9 @@ def bench_plan(n: int) -> None:
     t1 = time.perf_counter()
     with tempfile.TemporaryDirectory() as d:
         # stack.plan = validate + graph + one batched read + diff + ordering, as `spcs-iac plan` runs it
-        plan = stack.plan("memory", provider=MemoryProvider(target=MemoryTarget()), state_dir=d)
+        plan = api.plan(stack, "memory", provider=MemoryProvider(target=MemoryTarget()), state_dir=d)
         t2 = time.perf_counter()
-    edges = stack.graph().number_of_edges()
+    edges = build_graph(stack).number_of_edges()
     print(f"plan {len(stack):>6} objects: {t2 - t1:5.2f}s (validate + graph + read + diff; declaring the "
           f"objects took {t1 - t0:.2f}s more)  [{edges} edges, {plan.summary()['create']} creates]")
 
@@ -34,14 +36,14 @@ def bench_apply(n: int, latency_ms: int, parallelism: int) -> None:
     stack = generated_stack(n)
     target = MemoryTarget(latency=latency_ms / 1000)
     with tempfile.TemporaryDirectory() as d:
-        plan = stack.plan("memory", provider=MemoryProvider(target=target), state_dir=d)
+        plan = api.plan(stack, "memory", provider=MemoryProvider(target=target), state_dir=d)
         ops = operations(plan)
         depth = nx.dag_longest_path_length(ops) + 1
         work = ops.number_of_nodes()
         # Lower bound: the longest chain, or the total work spread over the workers, whichever is larger.
         bound = max(depth, work / parallelism) * latency_ms / 1000
         t0 = time.perf_counter()
-        result = stack.apply("memory", provider=MemoryProvider(target=target), state_dir=d, parallelism=parallelism)
+        result = api.apply(stack, "memory", provider=MemoryProvider(target=target), state_dir=d, parallelism=parallelism)
         wall = time.perf_counter() - t0
     assert result.ok, result.failed
     print(f"apply {work:>5} ops @ {latency_ms} ms, parallelism {parallelism}: wall {wall:6.2f}s, "

@@ -26,9 +26,10 @@ from pathlib import Path
 
 import docker
 
-from spcs_iac.apply.state import StateStore
-from spcs_iac.providers.local import naming
-from spcs_iac.providers.local.registry import LocalRegistry
+from spcs_iac.drivers import api
+from spcs_iac.state.store import StateStore
+from spcs_iac.targets.local import naming
+from spcs_iac.targets.local.registry import LocalRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = {"CONTAINER_HOL_DB.PUBLIC.JUPYTER_SNOWPARK_SERVICE": ("jupyter-snowpark", 8888, "/api/status"),
@@ -125,7 +126,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as state, tempfile.TemporaryDirectory() as work:
         stack = quickstart(name)
         t0 = time.perf_counter()
-        assert stack.apply("local", state_dir=state).ok
+        assert api.apply(stack, "local", state_dir=state).ok
         print(f"first apply (builds, pushes, starts everything): {time.perf_counter() - t0:.1f}s")
         try:
             ours = [spcs_round(name, state) for _ in range(args.rounds)]

@@ -11,8 +11,9 @@ import tempfile
 import time
 
 from bench.generated import generated_stack
-from spcs_iac.emulator.testing import running_emulator
-from spcs_iac.providers.snowflake.provider import SnowflakeProvider
+from spcs_emulator.testing import running_emulator
+from spcs_iac.drivers import api
+from spcs_iac.targets.snowflake.provider import SnowflakeProvider
 
 
 def measure(n: int, latency_ms: int, fixed: int | None) -> None:
@@ -30,7 +31,7 @@ def measure(n: int, latency_ms: int, fixed: int | None) -> None:
             emu.emulator.reset_stats()
             p = provider()
             t0 = time.perf_counter()
-            plan = stack.plan("snowflake", provider=p, state_dir=state)
+            plan = api.plan(stack, "snowflake", provider=p, state_dir=state)
             wall = time.perf_counter() - t0
             queries = emu.emulator.stats()["total"]
             p.close()
@@ -38,7 +39,7 @@ def measure(n: int, latency_ms: int, fixed: int | None) -> None:
                   f"@ {latency_ms} ms/query  ({plan.summary()})")
             if phase == "empty target":
                 emu.emulator.inject(latency_ms=0)
-                result = stack.apply("snowflake", provider=provider(), state_dir=state, parallelism=16)
+                result = api.apply(stack, "snowflake", provider=provider(), state_dir=state, parallelism=16)
                 assert result.ok, list(result.failed.items())[:3]
 
 

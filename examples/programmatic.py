@@ -10,18 +10,19 @@ import runpy
 import sys
 from pathlib import Path
 
-from spcs_iac.engine import get_provider
+from spcs_iac.drivers import api
+from spcs_iac.drivers.api import get_provider
 
 ROOT = Path(__file__).resolve().parent.parent
 target = sys.argv[1] if len(sys.argv) > 1 else "local"
 stack = runpy.run_path(str(ROOT / "stacks" / "quickstart.py"))["stack"]
 
-plan = stack.plan(target)
+plan = api.plan(stack, target)
 print("planned:", plan.summary())
 for change in plan.actionable:
     print(f"  {change.action.value:8} {change.address}")
 
-result = stack.apply(target, parallelism=8, log=print)
+result = api.apply(stack, target, parallelism=8, log=print)
 if not result.ok:
     sys.exit(f"apply failed: {result.failed}")
 
@@ -31,6 +32,6 @@ try:
 finally:
     provider.close()
 
-assert not stack.plan(target).has_changes, "a second plan should be empty"
+assert not api.plan(stack, target).has_changes, "a second plan should be empty"
 if "--keep" not in sys.argv:
-    stack.destroy(target)
+    api.destroy(stack, target)

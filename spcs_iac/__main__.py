@@ -1,3 +1,3 @@
-from spcs_iac.cli.main import app
+from spcs_iac.drivers.cli.main import app
 
 app(prog_name="spcs-iac")

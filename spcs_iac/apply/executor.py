@@ -18,10 +18,10 @@ from typing import Any
 
 import networkx as nx
 
-from spcs_iac.apply.state import StateEntry, StateStore
 from spcs_iac.errors import ApplyError, SpcsIacError
 from spcs_iac.plan.model import Action, Change, Plan
-from spcs_iac.providers.base import ApplyContext, Provider
+from spcs_iac.state.store import StateEntry, StateStore
+from spcs_iac.targets.base import ApplyContext, Provider
 
 Op = tuple[str, str]  # (verb, address); verb in create / update / delete
 

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TypeVar
 
 from spcs_iac.errors import Issue, StackValidationError
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
-
-if TYPE_CHECKING:
-    import networkx as nx
-
-    from spcs_iac.apply.executor import ApplyResult
-    from spcs_iac.plan.model import Plan
 
 R = TypeVar("R", bound=Resource)
 STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -73,33 +67,13 @@ class Stack:
             [Issue(f"Stack {self.name}", "object", f"no single object matches; known: {known}", address_or_name)]
         )
 
-    # ---- pipeline entry points (programmatic API mirrors the CLI) ---------------------------------
+    # ---- checks (planning and applying live in spcs_iac.drivers.api) ------------------------------
     def validate(self) -> None:
         from spcs_iac.model.validate import validate_stack
 
         issues = validate_stack(self)
         if issues:
             raise StackValidationError(issues)
-
-    def graph(self) -> nx.DiGraph:
-        from spcs_iac.graph.build import build_graph
-
-        return build_graph(self)
-
-    def plan(self, target: str | None = None, **options: Any) -> Plan:
-        from spcs_iac.engine import plan_stack
-
-        return plan_stack(self, target or self.default_target, **options)
-
-    def apply(self, target: str | None = None, **options: Any) -> ApplyResult:
-        from spcs_iac.engine import apply_stack
-
-        return apply_stack(self, target or self.default_target, **options)
-
-    def destroy(self, target: str | None = None, **options: Any) -> ApplyResult:
-        from spcs_iac.engine import destroy_stack
-
-        return destroy_stack(self, target or self.default_target, **options)
 
 
 def _loose(name: str) -> str:

@@ -7,8 +7,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from spcs_iac.apply.state import StateEntry
     from spcs_iac.model.base import Resource
+    from spcs_iac.state.store import StateEntry
 
 SENSITIVE = "(sensitive)"
 KNOWN_AFTER_APPLY = "(known after apply)"

@@ -15,11 +15,11 @@ from typing import Any
 
 import networkx as nx
 
-from spcs_iac.apply.state import StateEntry
 from spcs_iac.model.base import Resource
 from spcs_iac.model.fields import Fmt, Prop, Unset, Update, kind_props
 from spcs_iac.plan.model import Action, Change, FieldChange, Plan
-from spcs_iac.providers.base import Observed, Provider, ReadRequest
+from spcs_iac.state.store import StateEntry
+from spcs_iac.targets.base import Observed, Provider, ReadRequest
 
 _MISSING = object()
 UNKNOWN = "(unknown)"

@@ -13,7 +13,7 @@ import pytest
 from emu_fixtures import READY, SETUP
 from snowflake.connector.errors import ProgrammingError
 
-from spcs_iac.emulator.testing import RunningEmulator, running_emulator
+from spcs_emulator.testing import RunningEmulator, running_emulator
 
 
 class SF:

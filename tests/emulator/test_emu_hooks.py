@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from spcs_iac.emulator import Emulator, SqlError
-from spcs_iac.emulator.testing import running_emulator
+from spcs_emulator import Emulator, SqlError
+from spcs_emulator.testing import running_emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -121,7 +121,7 @@ def test_engine_errors_without_http():
 def test_cli_serves_and_persists_state(tmp_path):
     state = tmp_path / "emu.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    cmd = [sys.executable, "-m", "spcs_iac.emulator", "--port", "0", "--state", str(state),
+    cmd = [sys.executable, "-m", "spcs_emulator", "--port", "0", "--state", str(state),
            "--registry-host", "127.0.0.1:5999"]
 
     def start() -> tuple[subprocess.Popen[str], int]:

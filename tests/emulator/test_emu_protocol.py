@@ -13,7 +13,7 @@ import pytest
 import snowflake.connector
 from snowflake.connector.errors import DatabaseError, ProgrammingError
 
-from spcs_iac.emulator.testing import running_emulator
+from spcs_emulator.testing import running_emulator
 
 
 def test_login_and_context_functions(sf):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from spcs_iac.emulator.lexer import tokenize
+from spcs_emulator.lexer import tokenize
 
 HOSTILE = [
     "it's",

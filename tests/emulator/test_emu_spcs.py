@@ -345,7 +345,7 @@ def test_service_roles(spcs):
 
 
 def test_put_uploads_a_file_that_a_service_is_created_from(tmp_path):
-    from spcs_iac.emulator.testing import running_emulator
+    from spcs_emulator.testing import running_emulator
 
     spec = tmp_path / "app.yaml"
     spec.write_text("spec:\n  containers:\n  - name: main\n    image: /db/public/repo/app:1\n")

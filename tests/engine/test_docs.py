@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from spcs_iac.graph.build import build_graph
 from spcs_iac.model.docs import kinds_markdown
 from spcs_iac.model.kinds import ALL_KINDS
 
@@ -28,4 +29,4 @@ def test_the_readme_stack_example_is_valid(monkeypatch):
     exec(compile(code, "README.md", "exec"), namespace)
     stack = namespace["stack"]
     stack.validate()
-    assert len(stack) == 6 and stack.graph().number_of_edges() == 7
+    assert len(stack) == 6 and build_graph(stack).number_of_edges() == 7

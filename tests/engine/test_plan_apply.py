@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from spcs_iac import Role, Stack, Warehouse
-from spcs_iac.apply.state import StateStore
+from spcs_iac.drivers import api
 from spcs_iac.plan.model import Action
+from spcs_iac.state.store import StateStore
 from tests.engine.stacks import app_stack
 from tests.support.memory_provider import MemoryProvider, MemoryTarget
 
@@ -22,12 +23,12 @@ def target() -> MemoryTarget:
 def run(stack: Stack, target: MemoryTarget, tmp_path: Path, *, destroy: bool = False, parallelism: int = 8):
     provider = MemoryProvider(target=target)
     if destroy:
-        return stack.destroy("memory", provider=provider, state_dir=tmp_path, parallelism=parallelism)
-    return stack.apply("memory", provider=provider, state_dir=tmp_path, parallelism=parallelism)
+        return api.destroy(stack, "memory", provider=provider, state_dir=tmp_path, parallelism=parallelism)
+    return api.apply(stack, "memory", provider=provider, state_dir=tmp_path, parallelism=parallelism)
 
 
 def plan(stack: Stack, target: MemoryTarget, tmp_path: Path, **kw):
-    return stack.plan("memory", provider=MemoryProvider(target=target), state_dir=tmp_path, **kw)
+    return api.plan(stack, "memory", provider=MemoryProvider(target=target), state_dir=tmp_path, **kw)
 
 
 def test_first_plan_creates_everything_in_dependency_order(tmp_path, target):

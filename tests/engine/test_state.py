@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from spcs_iac.apply.state import StateEntry, StateStore
+from spcs_iac.drivers import api
 from spcs_iac.errors import StateLockedError
+from spcs_iac.state.store import StateEntry, StateStore
 from tests.engine.stacks import app_stack
 from tests.support.memory_provider import MemoryProvider, MemoryTarget
 
@@ -23,7 +24,7 @@ def test_second_concurrent_apply_fails_at_once_with_a_clear_message(tmp_path):
         stack = app_stack(tmp_path / "ctx")
         started = time.monotonic()
         with pytest.raises(StateLockedError) as err:
-            stack.apply("memory", provider=MemoryProvider(target=MemoryTarget()), state_dir=tmp_path)
+            api.apply(stack, "memory", provider=MemoryProvider(target=MemoryTarget()), state_dir=tmp_path)
         assert time.monotonic() - started < 2
         assert "is locked by apply" in str(err.value) and str(os.getpid()) in str(err.value)
     assert not store.lock_path.exists()
@@ -47,7 +48,7 @@ def test_stale_lock_is_reported_with_how_to_clear_it(tmp_path):
 
 WRITER = """
 import sys
-from spcs_iac.apply.state import StateEntry, StateStore
+from spcs_iac.state.store import StateEntry, StateStore
 store = StateStore("big", "memory", sys.argv[1])
 i = 0
 with store.locked():

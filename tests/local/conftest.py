@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from spcs_iac.providers.local import naming
-from spcs_iac.providers.local.registry import LocalRegistry
+from spcs_iac.targets.local import naming
+from spcs_iac.targets.local.registry import LocalRegistry
 from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from spcs_iac import ComputePool, Database, Image, ImageRepository, JobService, Service, Stack, Stage
-from spcs_iac.providers.local import naming
-from spcs_iac.providers.local.provider import LocalProvider
+from spcs_iac.drivers import api
+from spcs_iac.targets.local import naming
+from spcs_iac.targets.local.provider import LocalProvider
 from tests.local.apps import APP_B, write_app
 from tests.local.conftest import BASE_IMAGE, labelled, unique
 
@@ -54,26 +55,26 @@ def test_failing_service_reports_status_and_logs(state_dir: Path, docker_client:
     stack, objs = build(unique("lc-fail"), context,
                         container={"args": ["python3", "-c", "print('boom: no config'); raise SystemExit(3)"]})
     start = time.monotonic()
-    result = stack.apply(target="local", state_dir=str(state_dir))
+    result = api.apply(stack, target="local", state_dir=str(state_dir))
     assert time.monotonic() - start < 60
     error = result.failed[objs["svc"].address]
     assert "instance 0" in error and "container main" in error and "exit=3" in error and "boom: no config" in error
     logs = LocalProvider(stack_name=stack.name, state_dir=str(state_dir)).logs("WEB")
     assert "boom: no config" in logs  # the failed containers are kept (stopped) for `logs`
     fixed, objs = build(stack.name, context)
-    plan = fixed.plan(target="local", state_dir=str(state_dir))
+    plan = api.plan(fixed, target="local", state_dir=str(state_dir))
     assert plan.get(objs["svc"].address).action.value in ("create", "import")
-    assert fixed.apply(target="local", state_dir=str(state_dir)).ok
+    assert api.apply(fixed, target="local", state_dir=str(state_dir)).ok
     assert [c.status for c in running(docker_client, fixed, objs["svc"].address)] == ["running"]
-    assert fixed.destroy(target="local", state_dir=str(state_dir)).ok
+    assert api.destroy(fixed, target="local", state_dir=str(state_dir)).ok
 
 
 def test_readiness_timeout(state_dir: Path, docker_client: Any, context: Path) -> None:
     stack, objs = build(unique("lc-probe"), context,
                         container={"readinessProbe": {"port": 8080, "path": "/not-there"}})
-    result = stack.apply(target="local", state_dir=str(state_dir), ready_timeout=3)
+    result = api.apply(stack, target="local", state_dir=str(state_dir), ready_timeout=3)
     assert "not READY after 3s" in result.failed[objs["svc"].address]
-    assert stack.destroy(target="local", state_dir=str(state_dir)).ok
+    assert api.destroy(stack, target="local", state_dir=str(state_dir)).ok
     assert labelled(docker_client, stack.name)["containers"] == []
 
 
@@ -85,11 +86,11 @@ def test_failed_job_is_reported_and_run_again(state_dir: Path, docker_client: An
     job = stack.add(JobService(name="BATCH", database=objs["db"], compute_pool=objs["pool"], replicas=2,
                                spec=job_spec(img, code)))
     sd = str(state_dir)
-    result = stack.apply(target="local", state_dir=sd)
+    result = api.apply(stack, target="local", state_dir=sd)
     error = result.failed[job.address]
     assert "FAILED" in error and "[0, 1]" in error and "replica 1" in error
     assert LocalProvider(stack_name=name, state_dir=sd).status("BATCH")["status"] == "FAILED"
-    change = stack.plan(target="local", state_dir=sd).get(job.address)
+    change = api.plan(stack, target="local", state_dir=sd).get(job.address)
     assert change.action.value in ("import", "replace") and "outcome" in change.changed_fields
     stack2, objs2 = build(name, context)
     img2 = next(r for r in stack2 if r.kind == "image")
@@ -117,38 +118,38 @@ def test_scaling_and_pool_family_change(state_dir: Path, docker_client: Any, con
     name = unique("lc-scale")
     sd = str(state_dir)
     stack, objs = build(name, context)
-    assert stack.apply(target="local", state_dir=sd).ok
+    assert api.apply(stack, target="local", state_dir=sd).ok
     address = objs["svc"].address
     first = {c.id for c in running(docker_client, stack, address)}
     assert docker_client.containers.get(next(iter(first))).attrs["HostConfig"]["NanoCpus"] == 1_000_000_000
 
     stack, objs = build(name, context, instances=2)
-    assert stack.apply(target="local", state_dir=sd).ok
+    assert api.apply(stack, target="local", state_dir=sd).ok
     now = running(docker_client, stack, address)
     assert len(now) == 2 and first <= {c.id for c in now}  # the first instance was kept
 
     stack, objs = build(name, context, instances=2, family="CPU_X64_S")
-    plan = stack.plan(target="local", state_dir=sd)
+    plan = api.plan(stack, target="local", state_dir=sd)
     assert [(c.address, c.action.value) for c in plan.actionable] == [(objs["pool"].address, "update")]
-    assert stack.apply(target="local", state_dir=sd).ok
+    assert api.apply(stack, target="local", state_dir=sd).ok
     after = running(docker_client, stack, address)
     assert {c.id for c in after} == {c.id for c in now}  # limits changed in place, nothing recreated
     cpus = min(3, os.cpu_count() or 1) * 1_000_000_000
     assert all(c.attrs["HostConfig"]["NanoCpus"] == cpus for c in after)
 
     stack, objs = build(name, context, instances=1, family="CPU_X64_S")
-    assert stack.apply(target="local", state_dir=sd).ok
+    assert api.apply(stack, target="local", state_dir=sd).ok
     left = running(docker_client, stack, address)
     assert [c.labels[naming.LABEL_INSTANCE] for c in left] == ["0"] and left[0].id in first
     # STOP ALL drops every service on the pool; the next plan creates it again.
     provider = LocalProvider(stack_name=name, state_dir=sd)
     assert provider.stop_all(objs["pool"].name) == [objs["svc"].fqn]
     assert running(docker_client, stack, address) == []
-    assert stack.plan(target="local", state_dir=sd).get(address).action.value == "create"
-    assert stack.apply(target="local", state_dir=sd).ok
+    assert api.plan(stack, target="local", state_dir=sd).get(address).action.value == "create"
+    assert api.apply(stack, target="local", state_dir=sd).ok
     assert provider.status("WEB")["status"] == "RUNNING"
     stage = naming.local_dir(state_dir) / "stages" / objs["db"].name / "PUBLIC" / "FILES"
     assert stage.is_dir()
-    assert stack.destroy(target="local", state_dir=sd, purge_stages=True).ok
+    assert api.destroy(stack, target="local", state_dir=sd, purge_stages=True).ok
     assert not stage.exists()
     assert labelled(docker_client, name) == {"containers": [], "networks": [], "volumes": []}

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from spcs_iac.providers.local import naming
-from spcs_iac.providers.local.provider import LocalProvider
+from spcs_iac.drivers import api
+from spcs_iac.targets.local import naming
+from spcs_iac.targets.local.provider import LocalProvider
 from tests.local.conftest import BASE_IMAGE, ROOT, labelled, unique
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -40,12 +41,12 @@ def test_quickstart_end_to_end(state_dir: Path, docker_client: Any, monkeypatch:
     stack = load_quickstart(monkeypatch)
     sd = str(state_dir)
     start = time.monotonic()
-    result = stack.apply(target="local", state_dir=sd)
+    result = api.apply(stack, target="local", state_dir=sd)
     took = time.monotonic() - start
     assert result.ok, (result.failed, result.skipped)
-    assert not stack.plan(target="local", state_dir=sd).has_changes
+    assert not api.plan(stack, target="local", state_dir=sd).has_changes
     start = time.monotonic()
-    again = stack.apply(target="local", state_dir=sd)
+    again = api.apply(stack, target="local", state_dir=sd)
     noop = time.monotonic() - start
     assert again.ok and not again.plan.has_changes
     print(f"\nquickstart: apply {took:.1f}s, no-op re-apply {noop:.2f}s")
@@ -66,7 +67,7 @@ def test_quickstart_end_to_end(state_dir: Path, docker_client: Any, monkeypatch:
     home = naming.local_dir(state_dir) / "stages" / "CONTAINER_HOL_DB" / "PUBLIC" / "VOLUMES" / "jupyter-snowpark"
     assert (home / "hello.ipynb").stat().st_uid == 1000  # the spec's uid
 
-    destroyed = stack.destroy(target="local", state_dir=sd)
+    destroyed = api.destroy(stack, target="local", state_dir=sd)
     assert destroyed.ok, destroyed.failed
     assert labelled(docker_client, stack.name) == {"containers": [], "networks": [], "volumes": []}
     assert not provider.registry.has_path("container_hol_db/public/image_repo")

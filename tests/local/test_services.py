@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from spcs_iac.providers.local import naming
-from spcs_iac.providers.local.provider import LocalProvider
+from spcs_iac.drivers import api
+from spcs_iac.targets.local import naming
+from spcs_iac.targets.local.provider import LocalProvider
 from tests.local.apps import APP_A, APP_B, JOB, make_stack, write_app
 from tests.local.conftest import labelled, unique
 
@@ -38,7 +39,7 @@ class Deployed:
 
     def apply(self, **kw: Any) -> Any:
         stack, _ = self.stack(**kw)
-        result = stack.apply(target="local", state_dir=str(self.state_dir))
+        result = api.apply(stack, target="local", state_dir=str(self.state_dir))
         assert result.ok, (result.failed, result.skipped)
         return result
 
@@ -285,7 +286,7 @@ def test_rebuilt_image_gives_a_new_digest_and_an_upgrade(env: Deployed) -> None:
 
 
 def _req(resource: Any) -> Any:
-    from spcs_iac.providers.base import ReadRequest
+    from spcs_iac.targets.base import ReadRequest
 
     return ReadRequest(resource.address, resource.kind, resource.fqn, resource, None)
 
@@ -330,7 +331,7 @@ def test_destroy_leaves_nothing(env: Deployed) -> None:
     registry = env.provider().registry
     repo_path = objs["repo"].registry_path
     assert registry.has_path(repo_path)
-    result = stack.destroy(target="local", state_dir=str(env.state_dir))
+    result = api.destroy(stack, target="local", state_dir=str(env.state_dir))
     assert result.ok, result.failed
     left = labelled(env.client, STACK)
     assert left == {"containers": [], "networks": [], "volumes": []}

@@ -27,10 +27,11 @@ from spcs_iac import (
     Stage,
     Warehouse,
 )
+from spcs_iac.drivers import api
 from spcs_iac.errors import ProviderError
-from spcs_iac.providers.local import naming
-from spcs_iac.providers.local.provider import LocalProvider
-from spcs_iac.providers.local.runtime import build_runtime, local_image, parse_cpu, parse_memory
+from spcs_iac.targets.local import naming
+from spcs_iac.targets.local.provider import LocalProvider
+from spcs_iac.targets.local.runtime import build_runtime, local_image, parse_cpu, parse_memory
 
 
 @pytest.fixture(autouse=True)
@@ -58,9 +59,9 @@ def records_stack(comment: str = "v1", extra: bool = False) -> Stack:
 def test_records_round_trip_without_docker(tmp_path: Path) -> None:
     sd = str(tmp_path)
     stack = records_stack()
-    result = stack.apply(target="local", state_dir=sd)
+    result = api.apply(stack, target="local", state_dir=sd)
     assert result.ok, result.failed
-    assert not stack.plan(target="local", state_dir=sd).has_changes
+    assert not api.plan(stack, target="local", state_dir=sd).has_changes
     catalog = (naming.local_dir(tmp_path) / "catalog-records.json").read_text()
     assert "hunter2" not in catalog
     objects = json.loads(catalog)["objects"]
@@ -68,17 +69,17 @@ def test_records_round_trip_without_docker(tmp_path: Path) -> None:
     assert (naming.local_dir(tmp_path) / "stages" / "APP_DB" / "PUBLIC" / "FILES").is_dir()
 
     changed = records_stack(comment="v2", extra=True)
-    plan = changed.plan(target="local", state_dir=sd)
+    plan = api.plan(changed, target="local", state_dir=sd)
     actions = {c.address: c.action.value for c in plan.actionable}
     assert actions == {"role.APP_ROLE": "update", "schema.APP_DB.RAW": "update", "schema.APP_DB.PUBLIC": "import"}
-    assert changed.apply(target="local", state_dir=sd).ok
-    assert not changed.plan(target="local", state_dir=sd).has_changes
+    assert api.apply(changed, target="local", state_dir=sd).ok
+    assert not api.plan(changed, target="local", state_dir=sd).has_changes
 
     smaller = Stack("records")
     smaller.add(Role(name="APP_ROLE", comment="v2"))
-    plan = smaller.plan(target="local", state_dir=sd)
+    plan = api.plan(smaller, target="local", state_dir=sd)
     assert plan.summary()["delete"] == len(changed) - 1
-    assert changed.destroy(target="local", state_dir=sd).ok
+    assert api.destroy(changed, target="local", state_dir=sd).ok
     assert json.loads((naming.local_dir(tmp_path) / "catalog-records.json").read_text())["objects"] == {}
     assert (naming.local_dir(tmp_path) / "stages" / "APP_DB" / "PUBLIC" / "FILES").is_dir()  # kept
 
@@ -86,11 +87,11 @@ def test_records_round_trip_without_docker(tmp_path: Path) -> None:
 def test_a_secret_change_is_noticed_by_hash(tmp_path: Path) -> None:
     sd = str(tmp_path)
     stack = records_stack()
-    assert stack.apply(target="local", state_dir=sd).ok
+    assert api.apply(stack, target="local", state_dir=sd).ok
     other = records_stack()
     secret = next(r for r in other if r.kind == "secret")
     secret.secret_string = "changed"
-    plan = other.plan(target="local", state_dir=sd)
+    plan = api.plan(other, target="local", state_dir=sd)
     change = plan.get(secret.address)
     assert change.action.value == "update" and change.changed_fields == {"secret_string"}
 
@@ -148,7 +149,7 @@ def test_runtime_translation(tmp_path: Path) -> None:
 def test_full_creation_plan_offline(tmp_path: Path) -> None:
     stack = Stack("offline")
     stack.add(service(tmp_path))
-    plan = stack.plan(target="local", state_dir=str(tmp_path), assume_empty=True)
+    plan = api.plan(stack, target="local", state_dir=str(tmp_path), assume_empty=True)
     text = {c.kind: c.statements for c in plan.actionable}
     assert text["compute_pool"] == ["docker network create --internal spcs-offline-pool"]
     assert text["service"][0].startswith("docker: run 1 instance(s) x 1 container(s) of my-svc, publish api")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from spcs_iac.providers.local import naming
-from spcs_iac.providers.local.registry import LocalRegistry
+from spcs_iac.targets.local import naming
+from spcs_iac.targets.local.registry import LocalRegistry
 from tests.local.conftest import BASE_IMAGE, labelled, unique
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

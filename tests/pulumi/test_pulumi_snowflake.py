@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from spcs_iac.emulator.testing import running_emulator
+from spcs_emulator.testing import running_emulator
 
 STACK = """
 import os

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from spcs_iac.providers.snowflake.provider import SnowflakeProvider
+from spcs_iac.drivers import api
+from spcs_iac.targets.snowflake.provider import SnowflakeProvider
 from tests.local.conftest import BASE_IMAGE
 from tests.snowflake.test_images_docker import emu_registry, registry  # noqa: F401  (fixtures)
 
@@ -24,13 +25,13 @@ def test_quickstart_apply_then_plan_is_empty(emu_registry, tmp_path: Path, monke
     def provider() -> SnowflakeProvider:
         return SnowflakeProvider(stack_name=stack.name, state_dir=str(tmp_path), **params)
 
-    result = stack.apply("snowflake", provider=provider(), state_dir=str(tmp_path))
+    result = api.apply(stack, "snowflake", provider=provider(), state_dir=str(tmp_path))
     assert result.ok, result.failed
-    again = stack.plan("snowflake", provider=provider(), state_dir=str(tmp_path))
+    again = api.plan(stack, "snowflake", provider=provider(), state_dir=str(tmp_path))
     assert not again.has_changes, [c.to_json() for c in again.actionable]
     services = {r["name"]: r for r in emu_registry.rows("SHOW SERVICES IN ACCOUNT")}
     assert services["CONVERT_API"]["owner"] == "CONTAINER_USER_ROLE"
     assert "@sha256:" in emu_registry.rows("DESC SERVICE CONTAINER_HOL_DB.PUBLIC.CONVERT_API",
                                            role="CONTAINER_USER_ROLE")[0]["spec"]  # digests pinned
-    assert stack.destroy("snowflake", provider=provider(), state_dir=str(tmp_path)).ok
+    assert api.destroy(stack, "snowflake", provider=provider(), state_dir=str(tmp_path)).ok
 

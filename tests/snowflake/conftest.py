@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from spcs_iac.providers.snowflake.provider import SnowflakeProvider
+from spcs_iac.targets.snowflake.provider import SnowflakeProvider
 from tests.snowflake.support import FakeImages
 
 READY = 0.02  # seconds until emulated services, pools and jobs are ready
@@ -16,7 +16,7 @@ READY = 0.02  # seconds until emulated services, pools and jobs are ready
 
 @pytest.fixture(scope="module")
 def running() -> Iterator[Any]:
-    testing = pytest.importorskip("spcs_iac.emulator.testing", reason="the account emulator is not available")
+    testing = pytest.importorskip("spcs_emulator.testing", reason="the account emulator is not available")
     with testing.running_emulator(ready_delay_s=READY) as emu:
         yield emu
 

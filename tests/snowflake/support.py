@@ -27,7 +27,7 @@ from spcs_iac import (
     Stage,
     Warehouse,
 )
-from spcs_iac.providers.images import RegistryUnreachable
+from spcs_iac.targets.images import RegistryUnreachable
 
 OWNER = "APP_ROLE"
 

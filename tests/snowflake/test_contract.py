@@ -25,8 +25,9 @@ from spcs_iac import (
     Service,
     ServiceFunction,
 )
-from spcs_iac.providers.images import DockerImages
-from spcs_iac.providers.snowflake.provider import SnowflakeProvider
+from spcs_iac.drivers import api
+from spcs_iac.targets.images import DockerImages
+from spcs_iac.targets.snowflake.provider import SnowflakeProvider
 from tests.snowflake.support import every_kind, generated, spec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,32 +71,32 @@ def test_lifecycle_and_hand_change(tmp_path: Path, prefix: str, providers: list[
     stack = every_kind(tmp_path, prefix=prefix, admin=ADMIN, spcs=False)
     state = str(tmp_path / "state")
     try:
-        first = stack.plan(target="snowflake", provider=_provider(providers), state_dir=state)
+        first = api.plan(stack, target="snowflake", provider=_provider(providers), state_dir=state)
         assert first.has_changes
-        result = stack.apply(target="snowflake", provider=_provider(providers), state_dir=state)
+        result = api.apply(stack, target="snowflake", provider=_provider(providers), state_dir=state)
         assert result.ok, result.failed
-        again = stack.plan(target="snowflake", provider=_provider(providers), state_dir=state)
+        again = api.plan(stack, target="snowflake", provider=_provider(providers), state_dir=state)
         assert not again.has_changes, [(c.address, c.changed_fields) for c in again.actionable]
 
         other = _provider(providers)
         other._query(f"ALTER WAREHOUSE {prefix}APP_WH SET AUTO_SUSPEND = 999")
-        drift = stack.plan(target="snowflake", provider=_provider(providers), state_dir=state)
+        drift = api.plan(stack, target="snowflake", provider=_provider(providers), state_dir=state)
         assert [(c.action.value, c.address) for c in drift.actionable] == [("update", f"warehouse.{prefix}APP_WH")]
-        assert stack.apply(target="snowflake", provider=_provider(providers), state_dir=state).ok
+        assert api.apply(stack, target="snowflake", provider=_provider(providers), state_dir=state).ok
 
         changed = every_kind(tmp_path, prefix=prefix, admin=ADMIN, spcs=False, comment="second", secret="rotated")
-        assert changed.apply(target="snowflake", provider=_provider(providers), state_dir=state).ok
-        final = changed.plan(target="snowflake", provider=_provider(providers), state_dir=state)
+        assert api.apply(changed, target="snowflake", provider=_provider(providers), state_dir=state).ok
+        final = api.plan(changed, target="snowflake", provider=_provider(providers), state_dir=state)
         assert not final.has_changes, [(c.address, c.changed_fields) for c in final.actionable]
     finally:
-        result = stack.destroy(target="snowflake", provider=_provider(providers), state_dir=state)
+        result = api.destroy(stack, target="snowflake", provider=_provider(providers), state_dir=state)
         assert result.ok, result.failed
 
 
 def test_plan_query_budget(tmp_path: Path, providers: list[SnowflakeProvider]) -> None:
     stack = generated(2000, tmp_path)
     p = _provider(providers)
-    plan = stack.plan(target="snowflake", provider=p, state_dir=str(tmp_path / "state"))
+    plan = api.plan(stack, target="snowflake", provider=p, state_dir=str(tmp_path / "state"))
     assert plan.has_changes
     assert p.query_count <= 30, p.query_log
 
@@ -119,14 +120,14 @@ def test_service_and_function_round_trip(tmp_path: Path, prefix: str, providers:
                              returns="REAL", service=svc, endpoint="api", path="/convert", owner=role))
     state = str(tmp_path / "state")
     try:
-        result = base.apply(target="snowflake", provider=_provider(providers, image_tool=DockerImages()),
+        result = api.apply(base, target="snowflake", provider=_provider(providers, image_tool=DockerImages()),
                             state_dir=state)
         assert result.ok, result.failed
-        again = base.plan(target="snowflake", provider=_provider(providers), state_dir=state)
+        again = api.plan(base, target="snowflake", provider=_provider(providers), state_dir=state)
         assert not again.has_changes, [(c.address, c.changed_fields) for c in again.actionable]
         p = _provider(providers)
         assert p.call_function(f"{prefix}APP_DB.PUBLIC.CONVERT_UDF", [[100.0]], role=owner) == [pytest.approx(212.0)]
         assert p.status(f"{prefix}APP_DB.PUBLIC.CONVERT", role=owner)
     finally:
-        result = base.destroy(target="snowflake", provider=_provider(providers), state_dir=state)
+        result = api.destroy(base, target="snowflake", provider=_provider(providers), state_dir=state)
         assert result.ok, result.failed

@@ -15,19 +15,20 @@ import pytest
 
 from spcs_iac import ComputePool, Database, Grant, JobService, RoleGrant, Service, Stack, Warehouse
 from spcs_iac.apply.executor import ApplyResult
+from spcs_iac.drivers import api
 from spcs_iac.plan.model import Action, Plan
-from spcs_iac.providers.snowflake.provider import SnowflakeProvider
+from spcs_iac.targets.snowflake.provider import SnowflakeProvider
 from tests.snowflake.support import OWNER, FakeImages, every_kind, generated, spec
 
 Factory = Callable[..., SnowflakeProvider]
 
 
 def plan(stack: Stack, provider: Factory, state: Path, **kw: Any) -> Plan:
-    return stack.plan(target="snowflake", provider=provider(), state_dir=str(state), **kw)
+    return api.plan(stack, target="snowflake", provider=provider(), state_dir=str(state), **kw)
 
 
 def apply(stack: Stack, provider: Factory, state: Path, **kw: Any) -> ApplyResult:
-    return stack.apply(target="snowflake", provider=provider(), state_dir=str(state), **kw)
+    return api.apply(stack, target="snowflake", provider=provider(), state_dir=str(state), **kw)
 
 
 def changes(p: Plan) -> list[tuple[str, str, list[str]]]:
@@ -61,7 +62,7 @@ def test_every_kind_plan_apply_plan_destroy(emu: Any, provider: Factory, context
     p = provider()
     assert p.status("APP_DB.PUBLIC.APP_SVC")[0]["status"] == "READY"
 
-    result = stack.destroy(target="snowflake", provider=provider(), state_dir=str(tmp_path))
+    result = api.destroy(stack, target="snowflake", provider=provider(), state_dir=str(tmp_path))
     assert result.ok, result.failed
     after = plan(stack, provider, tmp_path)
     leftovers = [c.address for c in after.changes if c.action is not Action.CREATE and c.kind != "image"]
@@ -150,7 +151,7 @@ def test_existing_objects_are_imported_not_created_twice(emu: Any, provider: Fac
 
 def test_show_row_limit_falls_back_to_reading_per_database(emu: Any, provider: Factory, context: Path,
                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import spcs_iac.providers.snowflake.read as read
+    import spcs_iac.targets.snowflake.read as read
 
     stack = every_kind(context)
     assert apply(stack, provider, tmp_path).ok
@@ -174,7 +175,7 @@ def test_quoted_lower_case_names_round_trip(emu: Any, provider: Factory, tmp_pat
     result = apply(stack, provider, tmp_path)
     assert result.ok, result.failed
     assert_converged(stack, provider, tmp_path)
-    assert stack.destroy(target="snowflake", provider=provider(), state_dir=str(tmp_path)).ok
+    assert api.destroy(stack, target="snowflake", provider=provider(), state_dir=str(tmp_path)).ok
 
 
 def _fault_stack(context: Path) -> Stack:
@@ -268,7 +269,7 @@ def test_planning_2000_objects_takes_a_bounded_number_of_queries(emu: Any, provi
     assert result.ok, list(result.failed.items())[:3]
     emu.emulator.reset_stats()
     p = provider()
-    again = stack.plan(target="snowflake", provider=p, state_dir=str(tmp_path))
+    again = api.plan(stack, target="snowflake", provider=p, state_dir=str(tmp_path))
     stats = emu.emulator.stats()
     assert not again.has_changes, changes(again)[:5]
     assert stats["total"] <= 30, stats["by_keyword"]

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from spcs_iac import ComputePool, Database, Image, ImageRepository, Service, Stack
-from spcs_iac.providers.images import DockerImages, display_commands, remote_digest, split_ref
-from spcs_iac.providers.snowflake.provider import SnowflakeProvider
+from spcs_iac.drivers import api
+from spcs_iac.targets.images import DockerImages, display_commands, remote_digest, split_ref
+from spcs_iac.targets.snowflake.provider import SnowflakeProvider
 from tests.conftest import require
 from tests.snowflake.support import spec
 
@@ -62,7 +63,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def emu_registry(registry: str) -> Iterator[Any]:
-    testing = pytest.importorskip("spcs_iac.emulator.testing")
+    testing = pytest.importorskip("spcs_emulator.testing")
     with testing.running_emulator(ready_delay_s=0.02, registry_host=registry) as emu:
         yield emu
 
@@ -91,25 +92,25 @@ def test_build_push_and_read_back_the_digest(emu_registry: Any, registry: str, t
         return made[-1]
 
     stack = _stack(context)
-    result = stack.apply(target="snowflake", provider=provider(), state_dir=str(state))
+    result = api.apply(stack, target="snowflake", provider=provider(), state_dir=str(state))
     assert result.ok, result.failed
     ref = f"{registry}/img_db/public/repo/hello:v1"
     digest = remote_digest(ref)
     assert digest and digest.startswith("sha256:")
     assert f"{digest}" in (state / "docker.snowflake.json").read_text()
-    again = stack.plan(target="snowflake", provider=provider(), state_dir=str(state))
+    again = api.plan(stack, target="snowflake", provider=provider(), state_dir=str(state))
     assert not again.has_changes, [(c.address, c.changed_fields) for c in again.actionable]
 
     # New build inputs: the image is rebuilt and the service upgraded to the new digest.
     (context / "hello.txt").write_text("two\n")
     changed = _stack(context)
-    p = changed.plan(target="snowflake", provider=provider(), state_dir=str(state))
+    p = api.plan(changed, target="snowflake", provider=provider(), state_dir=str(state))
     assert {(c.action.value, c.kind) for c in p.actionable} == {("update", "image"), ("update", "service")}
     image_change = next(c for c in p.actionable if c.kind == "image")
     assert image_change.statements == display_commands(changed.get(image_change.address), ref)  # type: ignore[arg-type]
-    assert changed.apply(target="snowflake", provider=provider(), state_dir=str(state)).ok
+    assert api.apply(changed, target="snowflake", provider=provider(), state_dir=str(state)).ok
     assert remote_digest(ref) != digest
-    final = changed.plan(target="snowflake", provider=provider(), state_dir=str(state))
+    final = api.plan(changed, target="snowflake", provider=provider(), state_dir=str(state))
     assert not final.has_changes, [(c.address, c.changed_fields) for c in final.actionable]
     for p in made:
         p.close()

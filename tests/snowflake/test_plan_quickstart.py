@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from spcs_iac.drivers import api
 from spcs_iac.plan.model import Action, Plan
-from spcs_iac.providers.snowflake.provider import SnowflakeProvider
+from spcs_iac.targets.snowflake.provider import SnowflakeProvider
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,7 +98,7 @@ def covered(seed: str, ours: list[str]) -> bool:
 def plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
     stack = runpy.run_path(str(ROOT / "stacks" / "quickstart.py"))["stack"]
     provider = SnowflakeProvider("quickstart", connect=False)
-    return stack.plan(target="snowflake", provider=provider, assume_empty=True,
+    return api.plan(stack, target="snowflake", provider=provider, assume_empty=True,
                       state_dir=str(tmp_path_factory.mktemp("state")))
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from spcs_iac.errors import ProviderError
-from spcs_iac.providers.snowflake import readback as rb
-from spcs_iac.providers.snowflake.connection import check_params, resolve_params
-from spcs_iac.providers.snowflake.read import covers_all, row_target_key, target_key
+from spcs_iac.targets.snowflake import readback as rb
+from spcs_iac.targets.snowflake.connection import check_params, resolve_params
+from spcs_iac.targets.snowflake.read import covers_all, row_target_key, target_key
 
 
 def test_show_rows_map_to_declared_fields() -> None:
@@ -106,7 +106,7 @@ def test_unknown_connection_and_missing_parameters_are_named_not_shown(home: Pat
 
 
 def test_connect_false_needs_no_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from spcs_iac.providers.snowflake.provider import SnowflakeProvider
+    from spcs_iac.targets.snowflake.provider import SnowflakeProvider
 
     monkeypatch.setenv("SNOWFLAKE_HOME", str(tmp_path))
     p = SnowflakeProvider("s", connect=False, connection="missing")
@@ -116,7 +116,7 @@ def test_connect_false_needs_no_configuration(tmp_path: Path, monkeypatch: pytes
 
 
 def test_failed_login_does_not_echo_the_password() -> None:
-    from spcs_iac.providers.snowflake.connection import _connect
+    from spcs_iac.targets.snowflake.connection import _connect
 
     params = {"account": "acct", "user": "u", "password": "hunter2-secret", "host": "127.0.0.1", "port": 9,
               "protocol": "http", "login_timeout": 2}

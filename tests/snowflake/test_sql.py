@@ -26,11 +26,11 @@ from spcs_iac import (
     Stage,
     Warehouse,
 )
-from spcs_iac.apply.state import StateEntry
 from spcs_iac.model.base import Resource
 from spcs_iac.plan.model import Action, Change, FieldChange
-from spcs_iac.providers.snowflake.sql import Stmt, spec_text, split_stamp, stamp_comment
-from spcs_iac.providers.snowflake.statements import (
+from spcs_iac.state.store import StateEntry
+from spcs_iac.targets.snowflake.sql import Stmt, spec_text, split_stamp, stamp_comment
+from spcs_iac.targets.snowflake.statements import (
     change_steps,
     create_steps,
     delete_steps,

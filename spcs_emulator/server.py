@@ -1,0 +1,287 @@
+"""HTTP front end speaking the Snowflake REST protocol used by ``snowflake.connector``.
+
+Endpoints (all JSON; request bodies may be gzip-compressed):
+
+* ``POST /session/v1/login-request`` - login; query string carries ``roleName``, ``warehouse``,
+  ``databaseName``, ``schemaName``; body ``data.LOGIN_NAME``/``PASSWORD``.
+* ``POST /queries/v1/query-request`` - execute ``sqlText``; header ``Authorization: Snowflake Token="<t>"``.
+* ``POST /queries/v1/abort-request``, ``POST /session/heartbeat``, ``POST /session/token-request``,
+  ``POST /telemetry/send`` - acknowledged.
+* ``POST /session?delete=true`` (logout; also ``DELETE /session``).
+* ``GET /monitoring/queries/<id>`` and ``GET /queries/<id>/result`` - status/result of past queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import sys
+import threading
+import uuid
+from collections import OrderedDict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from .context import Session
+from .engine import DEFAULT_REGISTRY_HOST, Emulator
+from .errors import SqlError
+from .results import Result
+
+_TOKEN = re.compile(r'Snowflake Token="([^"]*)"')
+SESSION_PARAMETERS = [
+    {"name": "TIMEZONE", "value": "UTC"},
+    {"name": "CLIENT_RESULT_CHUNK_SIZE", "value": 160},
+    {"name": "QUERY_RESULT_FORMAT", "value": "JSON"},
+    {"name": "CLIENT_SESSION_KEEP_ALIVE", "value": False},
+    {"name": "CLIENT_SESSION_KEEP_ALIVE_HEARTBEAT_FREQUENCY", "value": 3600},
+]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes; avoid 40 ms delayed-ACK stalls
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    # -- plumbing -------------------------------------------------------------------------------
+    def _body(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if raw[:2] == b"\x1f\x8b" or "gzip" in (self.headers.get("Content-Encoding") or ""):
+            raw = gzip.decompress(raw)
+        if not raw:
+            return {}
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _send(self, payload: dict[str, Any], code: int = 200) -> None:
+        data = json.dumps(payload).encode("utf-8")
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _session(self) -> Session | None:
+        match = _TOKEN.search(self.headers.get("Authorization") or "")
+        return self.server.emulator.session(match.group(1)) if match else None
+
+    def _unauthorized(self) -> None:
+        self._send({"success": False, "code": "390104", "data": None, "headers": None,
+                    "message": "User must login again to access the service."}, 401)
+
+    @staticmethod
+    def _ok(data: Any = None) -> dict[str, Any]:
+        return {"success": True, "code": None, "message": None, "data": data}
+
+    # -- routing --------------------------------------------------------------------------------
+    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        url = urlparse(self.path)
+        body = self._body()
+        if url.path == "/session/v1/login-request":
+            return self._login(parse_qs(url.query), body)
+        if url.path == "/session" and "delete=true" in url.query:
+            return self._logout()
+        if url.path == "/queries/v1/query-request":
+            return self._query(body)
+        if url.path in ("/queries/v1/abort-request", "/session/heartbeat", "/telemetry/send"):
+            return self._send(self._ok())
+        if url.path == "/session/token-request":
+            session = self._session()
+            if session is None:
+                return self._unauthorized()
+            return self._send(self._ok({"sessionToken": session.token, "validityInSecondsST": 3600,
+                                        "masterToken": "master-" + session.token, "validityInSecondsMT": 14400,
+                                        "sessionId": session.session_id}))
+        self._send({"success": False, "code": "390400", "message": f"Unknown endpoint {url.path}",
+                    "data": None}, 404)
+
+    def do_PUT(self) -> None:  # noqa: N802 - the connector uploads a PUT's file to the presigned URL
+        m = re.fullmatch(r"/stage-upload/([0-9a-f]+)(/.*)?", urlparse(self.path).path)
+        data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if m is None or not self.server.emulator.finish_upload(m.group(1), data):
+            return self._send({"message": "unknown upload"}, 404)
+        self._send({}, 200)
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        if urlparse(self.path).path == "/session":
+            return self._logout()
+        self._send({"success": False, "code": "390400", "message": "Unknown endpoint", "data": None}, 404)
+
+    def do_GET(self) -> None:  # noqa: N802
+        path = urlparse(self.path).path
+        if self._session() is None:
+            return self._unauthorized()
+        m = re.fullmatch(r"/monitoring/queries/([^/]+)", path)
+        if m:
+            known = m.group(1) in self.server.results
+            status = "SUCCESS" if known else "NO_DATA"
+            return self._send(self._ok({"queries": [{"id": m.group(1), "status": status}] if known else []})
+                              | {"message": None if known else "No data"})
+        m = re.fullmatch(r"/queries/([^/]+)/result", path)
+        if m and m.group(1) in self.server.results:
+            return self._send(self.server.results[m.group(1)])
+        self._send({"success": False, "code": "390400", "message": "Unknown endpoint", "data": None}, 404)
+
+    # -- handlers -------------------------------------------------------------------------------
+    def _login(self, query: dict[str, list[str]], body: dict[str, Any]) -> None:
+        data = body.get("data") or {}
+
+        def q(name: str) -> str | None:
+            return (query.get(name) or [None])[0] or None
+
+        try:
+            session = self.server.emulator.login(str(data.get("LOGIN_NAME") or "user"), q("roleName"),
+                                                 q("warehouse"), q("databaseName"), q("schemaName"))
+        except SqlError as exc:
+            return self._send({"success": False, "code": exc.code, "message": exc.message, "headers": None,
+                               "data": {"nextAction": "RETRY_LOGIN", "authnMethod": "USERNAME_PASSWORD"}})
+        self._send(self._ok({
+            "token": session.token, "masterToken": "master-" + session.token, "validityInSeconds": 3600,
+            "masterValidityInSeconds": 14400, "sessionId": session.session_id, "displayUserName": session.user,
+            "serverVersion": self.server.emulator.version, "firstLogin": False, "remMeToken": None,
+            "remMeValidityInSeconds": 0, "healthCheckInterval": 45, "newClientForUpgrade": None,
+            "idToken": None, "idTokenValidityInSeconds": 0, "responseData": None, "mfaToken": None,
+            "mfaTokenValidityInSeconds": 0, "parameters": SESSION_PARAMETERS,
+            "sessionInfo": {"databaseName": session.database, "schemaName": session.schema,
+                            "warehouseName": session.warehouse, "roleName": session.role},
+        }))
+
+    def _logout(self) -> None:
+        match = _TOKEN.search(self.headers.get("Authorization") or "")
+        if match:
+            self.server.emulator.logout(match.group(1))
+        self._send(self._ok())
+
+    def _query(self, body: dict[str, Any]) -> None:
+        session = self._session()
+        if session is None:
+            return self._unauthorized()
+        sql = str(body.get("sqlText") or "")
+        query_id = str(uuid.uuid4())
+        try:
+            if sql.lstrip()[:4].upper() == "PUT ":
+                host, port = self.server.server_address[:2]
+                data = self.server.emulator.prepare_upload(session, sql, f"http://{host}:{port}")
+                return self._send(self._ok({**data, "queryId": query_id}))
+            result = self.server.emulator.execute(session, sql)
+        except SqlError as exc:
+            return self._send({
+                "success": False, "code": exc.code, "message": exc.message, "headers": None,
+                "data": {"sqlState": exc.sqlstate, "queryId": query_id, "errorCode": exc.code,
+                         "internalError": exc.code == "000603", "errorMessage": exc.message, "age": 0,
+                         "type": "COMPILATION", "line": -1, "pos": -1},
+            })
+        except Exception as exc:  # an emulator bug must not kill the connection
+            return self._send({
+                "success": False, "code": "000603", "headers": None,
+                "message": f"SQL execution internal error: emulator bug: {type(exc).__name__}: {exc}",
+                "data": {"sqlState": "XX000", "queryId": query_id, "errorCode": "000603", "internalError": True},
+            })
+        payload = self._ok(self._result_data(result, session, query_id))
+        self.server.remember(query_id, payload)
+        self._send(payload)
+
+    @staticmethod
+    def _result_data(result: Result, session: Session, query_id: str) -> dict[str, Any]:
+        rowset = result.rowset()
+        return {
+            "parameters": [], "rowtype": result.rowtype(), "rowset": rowset, "total": len(rowset),
+            "returned": len(rowset), "queryId": query_id, "queryResultFormat": "json",
+            "databaseProvider": None, "finalDatabaseName": session.database, "finalSchemaName": session.schema,
+            "finalWarehouseName": session.warehouse, "finalRoleName": session.role, "numberOfBinds": 0,
+            "arrayBindSupported": False, "statementTypeId": result.statement_type, "version": 1,
+            "sendResultTime": None, "queryContext": {"entries": []},
+        }
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, addr: tuple[str, int], emulator: Emulator, verbose: bool = False) -> None:
+        super().__init__(addr, _Handler)
+        self.emulator = emulator
+        self.verbose = verbose
+        self.results: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._results_lock = threading.Lock()
+
+    def remember(self, query_id: str, payload: dict[str, Any]) -> None:
+        with self._results_lock:
+            self.results[query_id] = payload
+            while len(self.results) > 200:
+                self.results.popitem(last=False)
+
+
+class EmulatorServer:
+    """Runs an :class:`Emulator` behind HTTP on a background thread."""
+
+    def __init__(self, emulator: Emulator | None = None, host: str = "127.0.0.1", port: int = 0,
+                 verbose: bool = False) -> None:
+        self.emulator = emulator or Emulator()
+        self.host = host
+        self.port = port
+        self.verbose = verbose
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> int:
+        self._server = _Server((self.host, self.port), self.emulator, self.verbose)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="spcs-emulator", daemon=True)
+        self._thread.start()
+        return self.port
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def connection_params(self, role: str | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"account": "emu", "user": "emulator", "password": "emulator",
+                                  "host": self.host, "port": self.port, "protocol": "http"}
+        if role:
+            params["role"] = role
+        return params
+
+    def __enter__(self) -> EmulatorServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m spcs_emulator",
+                                     description="Snowflake account emulator for spcs-iac (HTTP, JSON results).")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--latency-ms", type=float, default=0)
+    parser.add_argument("--registry-host", default=DEFAULT_REGISTRY_HOST)
+    parser.add_argument("--state", default=None, help="JSON file the catalog is loaded from and saved to")
+    parser.add_argument("--ready-delay", type=float, default=0.2, help="seconds until services are RUNNING")
+    parser.add_argument("--verbose", action="store_true", help="log every HTTP request")
+    args = parser.parse_args(argv)
+    from . import serve
+
+    serve(port=args.port, latency_ms=args.latency_ms, registry_host=args.registry_host, state_file=args.state,
+          host=args.host, ready_delay_s=args.ready_delay, verbose=args.verbose)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Drivers: the ways the pipeline is run (Python API, CLI, Pulumi)."""

@@ -1,0 +1,110 @@
+"""The Python API: stack -> graph -> plan -> apply against a named target (the CLI and Pulumi use it).
+
+``plan(stack)``, ``apply(stack)`` and ``destroy(stack)`` mirror the CLI commands; targets are
+registered in :data:`TARGETS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from spcs_iac.apply.executor import ApplyResult, Executor
+from spcs_iac.errors import SpcsIacError
+from spcs_iac.graph.build import build_graph
+from spcs_iac.plan.planner import make_plan
+from spcs_iac.state.store import StateStore
+
+if TYPE_CHECKING:
+    from spcs_iac.model.stack import Stack
+    from spcs_iac.plan.model import Plan
+    from spcs_iac.targets.base import Provider
+
+# target name -> "module:factory"; factories take (stack_name, **options) and return a Provider.
+TARGETS = {
+    "local": "spcs_iac.targets.local.provider:LocalProvider",
+    "snowflake": "spcs_iac.targets.snowflake.provider:SnowflakeProvider",
+}
+
+
+def _targets() -> dict[str, str]:
+    """Built-in targets plus plugins from SPCS_IAC_TARGETS ("name=module:factory,...")."""
+    out = dict(TARGETS)
+    for item in filter(None, os.environ.get("SPCS_IAC_TARGETS", "").split(",")):
+        name, _, spec = item.partition("=")
+        out[name.strip()] = spec.strip()
+    return out
+
+
+def get_provider(target: str, stack_name: str, **options: Any) -> Provider:
+    spec = _targets().get(target)
+    if spec is None:
+        raise SpcsIacError(f"target {target!r} is not known; allowed: {', '.join(_targets())}")
+    module, _, attr = spec.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise SpcsIacError(f"target {target!r} cannot be loaded from {spec}: {exc}") from None
+    return factory(stack_name=stack_name, **options)
+
+
+def _prepare(stack: Stack) -> Any:
+    stack.validate()
+    return build_graph(stack)
+
+
+def plan_stack(stack: Stack, target: str, *, provider: Provider | None = None, state_dir: str | None = None,
+               assume_empty: bool = False, destroy: bool = False, **provider_options: Any) -> Plan:
+    graph = _prepare(stack)
+    own = provider is None
+    provider = provider or get_provider(target, stack.name, state_dir=state_dir, connect=not assume_empty,
+                                        **provider_options)
+    try:
+        state = StateStore(stack.name, target, state_dir)
+        return make_plan(stack.name, target, graph, provider, state.entries, destroy=destroy,
+                         assume_empty=assume_empty)
+    finally:
+        if own:
+            provider.close()
+
+
+def apply_stack(stack: Stack, target: str, *, provider: Provider | None = None, state_dir: str | None = None,
+                parallelism: int = 8, log: Callable[[str], None] | None = None, destroy: bool = False,
+                confirm: Callable[[Plan], bool] | None = None, **provider_options: Any) -> ApplyResult:
+    """Plan under the state lock, optionally ask ``confirm(plan)``, then execute."""
+    graph = _prepare(stack)
+    own = provider is None
+    provider = provider or get_provider(target, stack.name, state_dir=state_dir, **provider_options)
+    try:
+        store = StateStore(stack.name, target, state_dir)
+        with store.locked("destroy" if destroy else "apply"):
+            plan = make_plan(stack.name, target, graph, provider, store.entries, destroy=destroy)
+            if confirm is not None and not confirm(plan):
+                return ApplyResult()
+            result = Executor(plan, provider, store, parallelism=parallelism, log=log).run()
+            result.plan = plan  # type: ignore[attr-defined]
+            return result
+    finally:
+        if own:
+            provider.close()
+
+
+def destroy_stack(stack: Stack, target: str, **options: Any) -> ApplyResult:
+    return apply_stack(stack, target, destroy=True, **options)
+
+
+def plan(stack: Stack, target: str | None = None, **options: Any) -> Plan:
+    """What apply would change (``spcs-iac plan``)."""
+    return plan_stack(stack, target or stack.default_target, **options)
+
+
+def apply(stack: Stack, target: str | None = None, **options: Any) -> ApplyResult:
+    """Plan and apply under the state lock (``spcs-iac apply``)."""
+    return apply_stack(stack, target or stack.default_target, **options)
+
+
+def destroy(stack: Stack, target: str | None = None, **options: Any) -> ApplyResult:
+    """Remove every object the stack manages (``spcs-iac destroy``)."""
+    return destroy_stack(stack, target or stack.default_target, **options)

@@ -1,7 +1,0 @@
-"""``python -m spcs_iac.emulator --port 8765 [--latency-ms N] [--registry-host H] [--state FILE]``."""
-
-import sys
-
-from .server import main
-
-sys.exit(main())

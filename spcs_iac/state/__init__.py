@@ -1,0 +1,1 @@
+"""The state layer: what each stack last applied, its journal and lock."""

@@ -1,0 +1,77 @@
+"""The provider interface every target implements (snowflake, local, the in-memory test provider).
+
+Providers translate; they do not decide. The planner hands them a Change that already says what to do
+(action and field diffs); the provider turns it into SQL, Docker calls or records. Reading is batched:
+``read`` receives every object of a run at once and should issue one query per kind, not per object.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from spcs_iac.model.base import Resource
+    from spcs_iac.plan.model import Change
+    from spcs_iac.state.store import StateEntry
+
+
+@dataclass
+class ReadRequest:
+    address: str
+    kind: str
+    name: str
+    resource: Resource | None  # the desired object, None if only the state knows it
+    prior: StateEntry | None
+
+
+@dataclass
+class Observed:
+    """What the target has for one object: its properties (declared field names) and outputs."""
+
+    props: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ApplyContext:
+    """What an operation may need beyond its own change: outputs of objects applied before it."""
+
+    outputs: Mapping[str, Mapping[str, Any]]
+    stack: str
+    log: Any = None  # callable(str) for progress lines
+
+    def say(self, text: str) -> None:
+        if self.log is not None:
+            self.log(text)
+
+
+class Provider(ABC):
+    target: str = ""
+
+    @abstractmethod
+    def read(self, requests: list[ReadRequest]) -> dict[str, Observed]:
+        """Batched read of the live state; absent objects are simply missing from the result."""
+
+    def statements(self, change: Change, outputs: Mapping[str, Mapping[str, Any]]) -> list[str]:
+        """What applying the change will run, for the plan (SQL for Snowflake; may be empty).
+        ``outputs`` are the outputs known at plan time (recorded and read), without those the apply
+        will regenerate (a rebuilt image's digest)."""
+        return []
+
+    @abstractmethod
+    def create(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
+        """Create the object (action create, the create half of replace); returns its outputs."""
+
+    @abstractmethod
+    def update(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
+        """Apply the changed fields in place (update, import with differences); returns outputs."""
+
+    @abstractmethod
+    def delete(self, change: Change, ctx: ApplyContext) -> None:
+        """Remove the object (delete, the delete half of replace). ``change.prior`` says what it was."""
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,184 @@
+"""The Docker engine as the local target sees it: a lazy client, labelled listings, pool networks, limits.
+
+Compute pools are Docker networks. Each pool has an ``internal`` network (no route out) that every
+service joins with its DNS name as alias, so services reach each other by name and nothing else.
+Two more networks are created on demand, because an internal network cannot publish ports:
+
+- ``<pool>-egress``: a normal bridge, joined by services with an external access integration (EAI)
+  that has an EGRESS rule: outbound traffic works, and public endpoints are published from it;
+- ``<pool>-ingress``: a bridge with IP masquerading off, joined by services that have public endpoints
+  but no EAI: Docker can publish their ports on 127.0.0.1, yet packets to the outside world leave with
+  an unroutable private source address, so there is no egress (the host itself stays reachable, as on
+  any Docker network).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from spcs_iac.errors import ProviderError
+from spcs_iac.model.base import fingerprint
+from spcs_iac.model.kinds.spcs import INSTANCE_FAMILIES
+from spcs_iac.targets.local import naming
+
+GIB = 1024**3
+FLAVOURS = ("internal", "egress", "ingress")
+
+
+class DockerHost:
+    def __init__(self, stack: str, log: Any = None) -> None:
+        self.stack = stack
+        self._client: Any = None
+        self._lock = threading.RLock()
+        self._said: set[str] = set()
+        self._gpus: int | None = None
+        self.log = log
+
+    # ---- connection -----------------------------------------------------------------------------
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    import docker
+
+                    try:
+                        client = docker.from_env(timeout=120)
+                        client.ping()
+                    except Exception as exc:  # DockerException, socket and HTTP errors alike
+                        raise ProviderError(
+                            f"the local target needs a running Docker engine, which is not reachable: {exc}. "
+                            "Start it (bash scripts/ensure-docker.sh) or set DOCKER_HOST."
+                        ) from None
+                    self._client = client
+        return self._client
+
+    @property
+    def api(self) -> Any:
+        return self.client.api
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def say_once(self, key: str, text: str, say: Any = None) -> None:
+        with self._lock:
+            if key in self._said:
+                return
+            self._said.add(key)
+        (say or self.log or (lambda _t: None))(text)
+
+    # ---- listings (one call each, filtered by label) --------------------------------------------
+    def containers(self, *, obj: str | None = None, pool: str | None = None, stack: str | None = None) -> list[dict]:
+        """Container summaries of ``stack`` (default: this one; "" = any stack, for pool-wide listings)."""
+        stack = self.stack if stack is None else stack
+        labels = [f"{naming.LABEL_STACK}={stack}"] if stack else []
+        if obj:
+            labels.append(f"{naming.LABEL_OBJECT}={obj}")
+        if pool:
+            labels.append(f"{naming.LABEL_POOL}={pool}")
+        return list(self.api.containers(all=True, filters={"label": labels or [naming.LABEL_OBJECT]}))
+
+    def networks(self, *, obj: str | None = None, stack: str | None = None) -> list[dict]:
+        labels = [f"{naming.LABEL_STACK}={self.stack if stack is None else stack}"]
+        labels.append(f"{naming.LABEL_OBJECT}={obj}" if obj else naming.LABEL_OBJECT)
+        return list(self.api.networks(filters={"label": labels}))
+
+    def volumes(self, *, obj: str | None = None) -> list[dict]:
+        labels = [f"{naming.LABEL_STACK}={self.stack}"]
+        if obj:
+            labels.append(f"{naming.LABEL_OBJECT}={obj}")
+        return list(self.api.volumes(filters={"label": labels}).get("Volumes") or [])
+
+    # ---- pool networks --------------------------------------------------------------------------
+    def ensure_network(self, pool_address: str, pool_name: str, owner_stack: str, flavour: str = "internal") -> str:
+        """The pool's network of that flavour, created when missing (labelled with the pool's stack)."""
+        name = naming.network_name(owner_stack, pool_name, flavour)
+        with self._lock:
+            if self.api.networks(names=[name]):
+                return name
+            labels = naming.base_labels(owner_stack, pool_address, fingerprint({"flavour": flavour}))
+            labels[naming.LABEL_FLAVOUR] = flavour
+            options = {"com.docker.network.bridge.enable_ip_masquerade": "false"} if flavour == "ingress" else None
+            self.api.create_network(name, driver="bridge", internal=flavour == "internal", labels=labels,
+                                    options=options, check_duplicate=True)
+        return name
+
+    def pool_network_names(self, pool_address: str, owner_stack: str) -> dict[str, str]:
+        """flavour -> name of the networks a pool (of ``owner_stack``) has now."""
+        out = {}
+        for n in self.networks(obj=pool_address, stack=owner_stack):
+            out[(n.get("Labels") or {}).get(naming.LABEL_FLAVOUR, "internal")] = n["Name"]
+        return out
+
+    def remove_networks(self, pool_address: str) -> None:
+        """Remove this stack's networks of a pool (another stack's pool of the same name is not ours)."""
+        for n in self.networks(obj=pool_address):
+            try:
+                self.api.remove_network(n["Id"])
+            except Exception as exc:  # docker.errors.APIError: still in use
+                raise ProviderError(
+                    f"cannot remove network {n['Name']} of {pool_address}: {exc}. Containers not managed by "
+                    "this stack still use it; remove them or their services first."
+                ) from None
+
+    # ---- resources -------------------------------------------------------------------------------
+    @property
+    def host_gpus(self) -> int:
+        if self._gpus is None:
+            count = sum(1 for d in os.listdir("/dev") if d.startswith("nvidia") and d[6:].isdigit()) \
+                if os.path.isdir("/dev") else 0
+            try:
+                runtimes = self.client.info().get("Runtimes") or {}
+            except Exception:  # info is advisory only
+                runtimes = {}
+            self._gpus = count if count and "nvidia" in runtimes else 0
+        return self._gpus
+
+    def limits(self, family: str | None, cpus: float | None, memory: int | None, gpus: int,
+               say: Any = None, who: str = "") -> dict[str, Any]:
+        """Container limits: the spec's limits, capped at the instance family and the host."""
+        fam = INSTANCE_FAMILIES.get(family or "")
+        host_cpus = float(os.cpu_count() or 1)
+        host_mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        cap_cpu = min(float(fam.vcpu), host_cpus) if fam else host_cpus
+        cap_mem = min(fam.memory_gib * GIB, host_mem) if fam else host_mem
+        out: dict[str, Any] = {
+            "nano_cpus": int(min(cpus or cap_cpu, cap_cpu) * 1e9),
+            "mem_limit": int(min(memory or cap_mem, cap_mem)),
+        }
+        if gpus:
+            if self.host_gpus:
+                import docker
+
+                out["device_requests"] = [docker.types.DeviceRequest(count=min(gpus, self.host_gpus),
+                                                                      capabilities=[["gpu"]])]
+            else:
+                self.say_once("no-gpu", f"    ! this host has no GPUs usable by Docker: {who or 'containers'} "
+                              "asking for nvidia.com/gpu run without them", say)
+        return out
+
+    def update_limits(self, container_id: str, limits: dict[str, Any]) -> None:
+        """Change CPU/memory of a running container (docker update); used when a pool changes family."""
+        api = self.api
+        data = {"NanoCpus": limits["nano_cpus"], "Memory": limits["mem_limit"], "MemorySwap": -1}
+        api._result(api._post_json(api._url("/containers/{0}/update", container_id), data=data), True)
+
+    # ---- images ----------------------------------------------------------------------------------
+    def ensure_image(self, ref: str) -> None:
+        """Make ``ref`` available locally: built and pushed images already are; others are pulled."""
+        import docker
+
+        try:
+            self.api.inspect_image(ref)
+            return
+        except docker.errors.ImageNotFound:
+            pass
+        try:
+            self.client.images.pull(ref)
+        except docker.errors.APIError as exc:
+            raise ProviderError(f"image {ref} is not available locally and cannot be pulled: "
+                                f"{exc.explanation or exc}") from None

@@ -1,0 +1,357 @@
+"""The places where Snowflake's syntax departs from ``CREATE <TYPE> name KEY = value ...``.
+
+Each function here handles one statement shape the generic builder cannot express: service and job
+specifications, function signatures, grants, the PUBLIC schema, compute-pool family swaps and drops.
+Values still come from the kind declarations (``Prop.sql``, ``Prop.fmt``) via :mod:`.sql`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from spcs_iac.errors import ProviderError
+from spcs_iac.model import identifiers as ids
+from spcs_iac.model.base import Outputs, Resource
+from spcs_iac.model.fields import FieldDecl, kind_props
+from spcs_iac.model.kinds.account import PRIVILEGES
+from spcs_iac.targets.snowflake.sql import (
+    Part,
+    Step,
+    Stmt,
+    Upload,
+    Wait,
+    decl_named,
+    function_ref,
+    ident,
+    is_property,
+    owner_role,
+    property_parts,
+    render_value,
+    spec_clause,
+    stamp_comment,
+    stmt,
+    target_value,
+)
+
+
+# ---- ALTER ... SET / UNSET ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AlterRule:
+    """How one object type accepts SET/UNSET (reference §2-§13)."""
+
+    one_per_statement: bool = False  # `SET { a | b }`: a single property (or pair) per statement
+    pairs: tuple[tuple[str, str], ...] = ()  # properties that must be set together
+    separate: frozenset[str] = frozenset()  # properties with their own `SET` statement
+    unset_as_null: frozenset[str] = frozenset()  # cleared with `SET KEY = NULL` instead of UNSET
+    string_names: frozenset[str] = frozenset()  # names written as string literals in ALTER
+
+
+ALTER_RULES: dict[str, AlterRule] = {
+    "ROLE": AlterRule(one_per_statement=True),
+    # §13.1: ALTER FUNCTION SET takes one property; SERVICE and ENDPOINT go together and the docs quote
+    # both as strings (UNCONFIRMED whether bare names are equivalent; strings are safe for '-').
+    "FUNCTION": AlterRule(one_per_statement=True, pairs=(("SERVICE", "ENDPOINT"),),
+                          string_names=frozenset({"SERVICE"})),
+    # §7: USERNAME and PASSWORD are set together; TF clears the comment with SET COMMENT = NULL.
+    "SECRET": AlterRule(pairs=(("USERNAME", "PASSWORD"),), unset_as_null=frozenset({"COMMENT"})),
+    # §8: DIRECTORY = (ENABLE = ...) is its own ALTER STAGE form.
+    "STAGE": AlterRule(separate=frozenset({"DIRECTORY"})),
+}
+
+
+def with_pairs(r: Resource, changed: list[FieldDecl]) -> list[FieldDecl]:
+    """Add the partners of paired properties (SERVICE+ENDPOINT, USERNAME+PASSWORD)."""
+    rule = ALTER_RULES.get(r.sql_type, AlterRule())
+    sqls = {d.prop.sql for d in changed}
+    out = list(changed)
+    for a, b in rule.pairs:
+        for have, need in ((a, b), (b, a)):
+            if have in sqls and need not in sqls:
+                partner = next((d for d in kind_props(type(r)) if d.prop.sql == need), None)
+                if partner is not None:
+                    out.append(partner)
+                    sqls.add(need)
+    order = {d.name: i for i, d in enumerate(kind_props(type(r)))}
+    return sorted(out, key=lambda d: order.get(d.name, len(order)))
+
+
+def alter_statements(r: Resource, name: str, changed: Iterable[FieldDecl], role: str | None,
+                     extra_sets: Iterable[tuple[str, Part]] = ()) -> list[Stmt]:
+    """``ALTER <TYPE> name SET ...`` / ``UNSET ...`` for changed declared properties."""
+    rule = ALTER_RULES.get(r.sql_type, AlterRule())
+    sets: list[tuple[str, Part]] = list(extra_sets)
+    unsets: list[str] = []
+    for decl in with_pairs(r, list(changed)):
+        prop = decl.prop
+        if not is_property(prop):
+            raise ProviderError(
+                f"{r.describe()}: {decl.name} cannot be changed in place on Snowflake (the plan should replace it)"
+            )
+        assert prop.sql is not None
+        value = target_value(r, decl)
+        if value is None or value == []:
+            if prop.sql in rule.unset_as_null:
+                sets.append((prop.sql, "NULL"))
+            else:
+                unsets.append(prop.sql)
+        elif prop.sql in rule.string_names:
+            sets.append((prop.sql, ids.string_literal(ident(value))))
+        else:
+            sets.append((prop.sql, render_value(prop, value)))
+    head = ("ALTER", r.sql_type, name)
+    out: list[Stmt] = []
+    grouped = [kv for kv in sets if kv[0] not in rule.separate]
+    for key, part in sets:
+        if key in rule.separate:
+            out.append(stmt(*head, "SET", f"{key} =", part, role=role))
+    if grouped:
+        if rule.one_per_statement:
+            for group in _one_per_statement(grouped, rule):
+                out.append(stmt(*head, "SET", [x for k, p in group for x in (f"{k} =", p)], role=role))
+        else:
+            out.append(stmt(*head, "SET", [x for k, p in grouped for x in (f"{k} =", p)], role=role))
+    if unsets:
+        if rule.one_per_statement:
+            out.extend(stmt(*head, "UNSET", key, role=role) for key in unsets)
+        else:
+            out.append(stmt(*head, "UNSET", ", ".join(unsets), role=role))
+    return out
+
+
+def _one_per_statement(sets: list[tuple[str, Part]], rule: AlterRule) -> list[list[tuple[str, Part]]]:
+    """One property per statement, pairs together, in declaration order."""
+    partner = {a: b for a, b in rule.pairs} | {b: a for a, b in rule.pairs}
+    groups: list[list[tuple[str, Part]]] = []
+    done: set[str] = set()
+    for key, part in sets:
+        if key in done:
+            continue
+        group = [(key, part)] + [kv for kv in sets if kv[0] == partner.get(key)]
+        done.update(k for k, _ in group)
+        groups.append(group)
+    return groups
+
+
+OWNERSHIP_TYPES = {"EXTERNAL ACCESS INTEGRATION": "INTEGRATION"}
+
+
+def ownership_statement(r: Resource, name: str, new_owner: str, old_owner: str | None) -> Stmt:
+    """Owner change in place (§3.2); runs as the current owner, which holds OWNERSHIP."""
+    on_type = OWNERSHIP_TYPES.get(r.sql_type, r.sql_type)
+    return stmt("GRANT OWNERSHIP ON", on_type, name, "TO ROLE", new_owner, "COPY CURRENT GRANTS", role=old_owner)
+
+
+# ---- CREATE ---------------------------------------------------------------------------------------------
+def _clause(r: Resource, field_name: str, value: str) -> str:
+    """A positional clause named by the declaration, e.g. ``IN COMPUTE POOL P``."""
+    sql = decl_named(r, field_name).prop.sql
+    assert sql is not None
+    return f"{sql} {value}"
+
+
+def _value_clause(r: Resource, field_name: str) -> str:
+    decl = decl_named(r, field_name)
+    part = render_value(decl.prop, target_value(r, decl))
+    assert isinstance(part, str)
+    return _clause(r, field_name, part)
+
+
+def _stamped_comment(r: Resource, outputs: Outputs) -> str:
+    return stamp_comment(getattr(r, "comment", None), r.spec_fingerprint(outputs))  # type: ignore[attr-defined]
+
+
+def create_schema(r: Resource, outputs: Outputs) -> list[Step]:
+    # Every database comes with PUBLIC: declaring it adopts it, so create only if missing.
+    if r.name != "PUBLIC":
+        return [stmt("CREATE", r.sql_type, r.fqn, property_parts(r), role=owner_role(r))]
+    steps: list[Step] = [stmt("CREATE SCHEMA IF NOT EXISTS", r.fqn, role=owner_role(r))]
+    parts = property_parts(r)
+    if parts:
+        steps.append(stmt("ALTER SCHEMA", r.fqn, "SET", parts, role=owner_role(r)))
+    return steps
+
+
+def spec_source(r: Resource, outputs: Outputs, role: str | None) -> tuple[list[Step], str]:
+    """Steps to run first and the ``FROM ...`` clause: inline ``$$spec$$``, or an uploaded stage file."""
+    doc = r.spec_document(outputs)  # type: ignore[attr-defined]
+    stage = getattr(r, "spec_stage", None)
+    if stage is None:
+        return [], _clause(r, "spec", spec_clause(doc))
+    stage_name = stage.fqn if isinstance(stage, Resource) else r.qualify(stage)  # type: ignore[attr-defined]
+    path = r.spec_file  # type: ignore[attr-defined]
+    upload = Upload(stage_name, path, yaml.safe_dump(doc, sort_keys=False), role)
+    return [upload], f"FROM @{stage_name} SPECIFICATION_FILE = {ids.string_literal(path)}"
+
+
+def create_service(r: Resource, outputs: Outputs) -> list[Step]:
+    first, source = spec_source(r, outputs, owner_role(r))
+    return [
+        *first,
+        stmt("CREATE", r.sql_type, r.fqn, _value_clause(r, "compute_pool"), source,
+             property_parts(r, overrides={"COMMENT": _stamped_comment(r, outputs)}), role=owner_role(r)),
+        Wait("service_ready", r.fqn, owner_role(r)),
+    ]
+
+
+# CLI order (reference §12); the official sources disagree, so this ordering is UNCONFIRMED (§17.4).
+JOB_ORDER = ("ASYNC", "REPLICAS", "EXTERNAL_ACCESS_INTEGRATIONS", "QUERY_WAREHOUSE", "COMMENT")
+
+
+def create_job(r: Resource, outputs: Outputs) -> list[Step]:
+    first, source = spec_source(r, outputs, owner_role(r))
+    steps: list[Step] = [*first, stmt(
+        "EXECUTE JOB SERVICE", _value_clause(r, "compute_pool"), source, "NAME =", r.fqn,
+        property_parts(r, overrides={"COMMENT": _stamped_comment(r, outputs)}, order=JOB_ORDER),
+        role=owner_role(r),
+    )]
+    if not getattr(r, "run_async", False):
+        steps.append(Wait("job_done", r.fqn, owner_role(r)))
+    return steps
+
+
+def create_function(r: Resource, outputs: Outputs) -> list[Step]:
+    args = ", ".join(f"{ids.quote(a.name)} {a.datatype}" for a in r.arguments)  # type: ignore[attr-defined]
+    name = ids.qualified(*r.name_parts())
+    returns = _clause(r, "returns", r.returns)  # type: ignore[attr-defined]
+    path = _clause(r, "path", ids.string_literal(r.path))  # type: ignore[attr-defined]
+    return [stmt("CREATE FUNCTION", f"{name}({args})", returns, property_parts(r), path, role=owner_role(r))]
+
+
+# ---- grants ------------------------------------------------------------------------------------------------
+ALL = "ALL"
+
+
+def privilege(p: str) -> str:
+    text = " ".join(p.replace("_", " ").upper().split()) if p.upper() != "USE_ANY_ROLE" else "USE_ANY_ROLE"
+    text = ALL if text == "ALL PRIVILEGES" else text
+    if not text.replace(" ", "").replace("_", "").isalpha():
+        raise ProviderError(f"privilege {p!r} is not a privilege name")
+    return text
+
+
+def privilege_diff(before: Iterable[str] | None, after: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(to grant, to revoke). ALL covers every privilege, so wanting ALL never revokes."""
+    have = {privilege(p) for p in before or []}
+    want = {privilege(p) for p in after}
+    if ALL in want:
+        return ([] if ALL in have else [ALL]), []
+    return sorted(want - have), sorted(have - want)
+
+
+def grant_target(on_type: str, on_name: str) -> str:
+    return "ACCOUNT" if on_type == "ACCOUNT" else f"{on_type} {on_name}"
+
+
+def grant_statement(privs: list[str], target: str, grantee: str, grant_option: bool, role: str | None) -> Stmt:
+    return stmt("GRANT", ", ".join(privs), "ON", target, "TO ROLE", grantee,
+                "WITH GRANT OPTION" if grant_option else None, role=role)
+
+
+def revoke_statement(privs: list[str], target: str, grantee: str, role: str | None) -> Stmt:
+    return stmt("REVOKE", ", ".join(privs), "ON", target, "FROM ROLE", grantee, role=role)
+
+
+def grant_identity(r: Resource) -> tuple[str, str]:
+    """(target clause, quoted grantee) of a declared Grant."""
+    to = r.to  # type: ignore[attr-defined]
+    grantee = ids.quote(to.name if isinstance(to, Resource) else to)
+    on_type = r.on_type  # type: ignore[attr-defined]
+    if on_type == "ACCOUNT":
+        return "ACCOUNT", grantee
+    on_name = r.on_name  # type: ignore[attr-defined]
+    if on_type not in PRIVILEGES:
+        raise ProviderError(f"{r.describe()}: cannot grant on {on_type}")
+    return grant_target(on_type, function_ref(on_name) if on_type == "FUNCTION" else ident(on_name)), grantee
+
+
+def create_grant(r: Resource, outputs: Outputs) -> list[Step]:
+    target, grantee = grant_identity(r)
+    privs, _ = privilege_diff([], r.privileges)  # type: ignore[attr-defined]
+    return [grant_statement(privs, target, grantee, bool(r.grant_option), owner_role(r))]  # type: ignore[attr-defined]
+
+
+def update_grant(r: Resource, before: Any) -> list[Step]:
+    target, grantee = grant_identity(r)
+    grant, revoke = privilege_diff(before if isinstance(before, list) else [], r.privileges)  # type: ignore[attr-defined]
+    steps: list[Step] = []
+    if revoke:
+        steps.append(revoke_statement(revoke, target, grantee, owner_role(r)))
+    if grant:
+        steps.append(grant_statement(grant, target, grantee, bool(r.grant_option), owner_role(r)))  # type: ignore[attr-defined]
+    return steps
+
+
+def create_role_grant(r: Resource, outputs: Outputs) -> list[Step]:
+    role, to_role = (x.name if isinstance(x, Resource) else x for x in (r.role, r.to_role))  # type: ignore[attr-defined]
+    return [stmt("GRANT ROLE", ids.quote(role), "TO ROLE", ids.quote(to_role), role=owner_role(r))]
+
+
+CREATE_SPECIAL: dict[str, Callable[[Resource, Outputs], list[Step]]] = {
+    "schema": create_schema,
+    "service": create_service,
+    "job_service": create_job,
+    "service_function": create_function,
+    "grant": create_grant,
+    "role_grant": create_role_grant,
+}
+
+
+# ---- UPDATE specials ------------------------------------------------------------------------------------------
+def update_pool(r: Resource, changed: list[FieldDecl], role: str | None, outputs: Outputs) -> list[Step] | None:
+    """INSTANCE_FAMILY changes only while the pool is fully suspended (§9.3)."""
+    if not any(d.name == "instance_family" for d in changed):
+        return None
+    head = ("ALTER", r.sql_type, r.fqn)
+    return [
+        stmt(*head, "SUSPEND", role=role),
+        Wait("pool_suspended", r.fqn, role),
+        *alter_statements(r, r.fqn, changed, role),
+        stmt(*head, "RESUME", role=role),
+    ]
+
+
+def update_service(r: Resource, changed: list[FieldDecl], role: str | None, outputs: Outputs) -> list[Step] | None:
+    """A spec change is an upgrade (§11.2); the comment then carries the new spec stamp."""
+    names = {d.name for d in changed}
+    if not names & {"spec", "comment", *SPEC_LOCATION}:
+        return None
+    rest = [d for d in changed if d.name not in ("spec", "comment", *SPEC_LOCATION)]
+    stamp = ("COMMENT", ids.string_literal(_stamped_comment(r, outputs)))
+    if not names & {"spec", *SPEC_LOCATION}:
+        return list(alter_statements(r, r.fqn, rest, role, extra_sets=[stamp]))
+    steps: list[Step] = list(alter_statements(r, r.fqn, rest, role))
+    first, source = spec_source(r, outputs, role)
+    steps.extend(first)
+    steps.append(stmt("ALTER", r.sql_type, r.fqn, source, role=role))
+    steps.append(Wait("service_ready", r.fqn, role))
+    # Stamped last: if the upgrade fails, the old stamp makes the next plan retry it.
+    steps.extend(alter_statements(r, r.fqn, [], role, extra_sets=[stamp]))
+    return steps
+
+
+SPEC_LOCATION = ("spec_stage", "spec_file")  # where the spec is read from: a change re-runs the upgrade
+
+UPDATE_SPECIAL: dict[str, Callable[[Resource, list[FieldDecl], str | None, Outputs], list[Step] | None]] = {
+    "compute_pool": update_pool,
+    "service": update_service,
+}
+
+
+# ---- DELETE -----------------------------------------------------------------------------------------------------
+def drop_statement(sql_type: str, name: str, role: str | None, suffix: str | None = None) -> Stmt:
+    return stmt("DROP", sql_type, "IF EXISTS", name, suffix, role=role)
+
+
+def delete_pool(name: str, role: str | None) -> list[Step]:
+    # A pool with services cannot be dropped; STOP ALL drops them first (§9.4).
+    return [stmt("ALTER COMPUTE POOL IF EXISTS", name, "STOP ALL", role=role),
+            drop_statement("COMPUTE POOL", name, role)]
+
+
+def granted_privileges(props: Mapping[str, Any] | None) -> list[str]:
+    privs = (props or {}).get("privileges")
+    return list(privs) if isinstance(privs, list) and privs else []
