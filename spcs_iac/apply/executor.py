@@ -20,8 +20,8 @@ import networkx as nx
 
 from spcs_iac.errors import ApplyError, SpcsIacError
 from spcs_iac.plan.model import Action, Change, Plan
+from spcs_iac.plan.target import ApplyContext, Provider
 from spcs_iac.state.store import StateEntry, StateStore
-from spcs_iac.targets.base import ApplyContext, Provider
 
 Op = tuple[str, str]  # (verb, address); verb in create / update / delete
 

@@ -20,7 +20,7 @@ from spcs_iac.state.store import StateStore
 if TYPE_CHECKING:
     from spcs_iac.model.stack import Stack
     from spcs_iac.plan.model import Plan
-    from spcs_iac.targets.base import Provider
+    from spcs_iac.plan.target import Provider
 
 # target name -> "module:factory"; factories take (stack_name, **options) and return a Provider.
 TARGETS = {

@@ -18,8 +18,8 @@ import networkx as nx
 from spcs_iac.model.base import Resource
 from spcs_iac.model.fields import Fmt, Prop, Unset, Update, kind_props
 from spcs_iac.plan.model import Action, Change, FieldChange, Plan
+from spcs_iac.plan.target import Observed, Provider, ReadRequest
 from spcs_iac.state.store import StateEntry
-from spcs_iac.targets.base import Observed, Provider, ReadRequest
 
 _MISSING = object()
 UNKNOWN = "(unknown)"

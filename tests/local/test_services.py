@@ -286,7 +286,7 @@ def test_rebuilt_image_gives_a_new_digest_and_an_upgrade(env: Deployed) -> None:
 
 
 def _req(resource: Any) -> Any:
-    from spcs_iac.targets.base import ReadRequest
+    from spcs_iac.plan.target import ReadRequest
 
     return ReadRequest(resource.address, resource.kind, resource.fqn, resource, None)
 

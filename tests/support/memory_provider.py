@@ -15,7 +15,7 @@ from typing import Any
 from spcs_iac.errors import ProviderError
 from spcs_iac.model.base import fingerprint
 from spcs_iac.plan.model import Change
-from spcs_iac.targets.base import ApplyContext, Observed, Provider, ReadRequest
+from spcs_iac.plan.target import ApplyContext, Observed, Provider, ReadRequest
 
 
 @dataclass

@@ -28,8 +28,8 @@ from spcs_iac.model.fields import Update, kind_props
 from spcs_iac.model.kinds import KINDS
 from spcs_iac.plan.model import Action, Change, FieldChange
 from spcs_iac.plan.planner import same
+from spcs_iac.plan.target import ApplyContext, ReadRequest
 from spcs_iac.state.store import StateEntry
-from spcs_iac.targets.base import ApplyContext, ReadRequest
 
 _stacks: dict[str, Any] = {}  # stack reference -> loaded Stack, per provider process
 

@@ -25,8 +25,8 @@ from spcs_iac.errors import ProviderError
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
 from spcs_iac.plan.model import Change
+from spcs_iac.plan.target import ApplyContext, Observed, Provider, ReadRequest
 from spcs_iac.targets import images as docker_images
-from spcs_iac.targets.base import ApplyContext, Observed, Provider, ReadRequest
 from spcs_iac.targets.local import gateway, naming
 from spcs_iac.targets.local.dockerhost import DockerHost
 from spcs_iac.targets.local.records import Catalog, Record, find_anywhere

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from spcs_iac.errors import ProviderError
 from spcs_iac.model import identifiers as ids
-from spcs_iac.targets.base import Observed, ReadRequest
+from spcs_iac.plan.target import Observed, ReadRequest
 from spcs_iac.targets.images import (
     ImageTool,
     RegistryAuth,

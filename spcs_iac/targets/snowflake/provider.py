@@ -17,7 +17,7 @@ from spcs_iac.errors import ProviderError
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
 from spcs_iac.plan.model import Action, Change
-from spcs_iac.targets.base import ApplyContext, Observed, Provider, ReadRequest
+from spcs_iac.plan.target import ApplyContext, Observed, Provider, ReadRequest
 from spcs_iac.targets.images import DockerImages, ImageTool
 from spcs_iac.targets.snowflake import runtime
 from spcs_iac.targets.snowflake.connection import Db, Session, _short, resolve_params

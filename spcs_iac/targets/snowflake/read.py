@@ -16,7 +16,7 @@ from spcs_iac.errors import ProviderError
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.kinds.account import GRANT_TARGETS, PRIVILEGES
 from spcs_iac.model.kinds.services import canonical_type
-from spcs_iac.targets.base import Observed, ReadRequest
+from spcs_iac.plan.target import Observed, ReadRequest
 from spcs_iac.targets.snowflake import readback as rb
 from spcs_iac.targets.snowflake.sql import function_parts, grant_parts, role_grant_parts
 from spcs_iac.targets.snowflake.sql_special import ALL, privilege
