@@ -122,10 +122,6 @@ class Parser:
             return int(tok.value)
         raise self.error()
 
-    def rest_raw(self) -> str:
-        """Raw text of the remaining tokens (used for stage paths)."""
-        return self.sql[self.peek().pos :]
-
     def stage_location(self) -> tuple[tuple[str, ...], str]:
         """``@db.s.stage[/path]`` or the quoted literal form ``'@"DB"."S"."STG"/path'``."""
         tok = self.peek()

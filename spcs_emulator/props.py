@@ -52,10 +52,6 @@ def c_ident(v: Val) -> str:
     return parts[0]
 
 
-def c_name_list(v: Val) -> list[tuple[str, ...]]:
-    return [v_name(item) for item in v_list(v)]
-
-
 def c_ident_list(v: Val) -> list[str]:
     out = []
     for item in v_list(v):

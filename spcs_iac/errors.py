@@ -59,10 +59,6 @@ class DeclarationError(StackValidationError):
         return cls(issues)
 
 
-class PlanError(SpcsIacError):
-    pass
-
-
 class ApplyError(SpcsIacError):
     pass
 

@@ -19,6 +19,7 @@ from typing import Any
 import networkx as nx
 
 from spcs_iac.errors import ApplyError, SpcsIacError
+from spcs_iac.model.declaration import has_unbound_secrets
 from spcs_iac.plan.model import Action, Change, Plan
 from spcs_iac.plan.target import ApplyContext, Provider
 from spcs_iac.state.store import StateEntry, StateStore
@@ -96,6 +97,7 @@ class Executor:
         for address, known in plan.outputs.items():  # what the target reported at plan time
             self.outputs.setdefault(address, {}).update(known)
         self._lock = threading.Lock()
+        self.applied: set[str] = set()  # created or updated in this run
 
     def run(self) -> ApplyResult:
         start = time.monotonic()
@@ -141,6 +143,16 @@ class Executor:
             with self._lock:
                 self.outputs.pop(change.address, None)
             return
+        resource = change.resource
+        if resource is None:
+            raise ApplyError(f"{change.address}: the plan has no declaration to {verb} it from")
+        if has_unbound_secrets(resource):
+            raise ApplyError(f"{change.address}: the plan holds only hashes of its secret values; apply it "
+                             "with the stack that declares them")
+        if verb == "update" and any(f.forces_replace for f in change.fields):
+            forced = ", ".join(f.name for f in change.fields if f.forces_replace)
+            raise ApplyError(f"{change.address}: the plan changes it in place, but {forced} cannot change in "
+                             "place; make a new plan")
         self._say(f"{'+' if verb == 'create' else '~'} {verb} {change.address}")
         if verb == "create":
             outputs = self.provider.create(change, ctx)
@@ -148,12 +160,14 @@ class Executor:
             outputs = self.provider.update(change, ctx)
         else:  # adopted as it is: keep what the target reported (repository URLs, digests, ...)
             outputs = {**(change.prior.outputs if change.prior else {}), **change.observed_outputs}
-        resource = change.resource
-        assert resource is not None
         with self._lock:
             merged = {**(self.outputs.get(change.address) or {}), **(outputs or {})}
             self.outputs[change.address] = merged
-        props = resource.desired(self.outputs)
+            self.applied.add(change.address)
+            # Values computed from outputs that this run produced (a new image digest) are resolved now;
+            # everything else is recorded exactly as planned.
+            resolve = change.desired is None or bool(self.applied.intersection(change.needs))
+        props = resource.desired(self.outputs) if resolve else dict(change.desired or {})
         self.state.record(change.address, StateEntry(
             kind=resource.kind, name=resource.fqn, props=props, outputs={**merged, **resource.recorded(self.outputs)},
             depends_on=list(change.depends_on), owner=resource.owner_name,

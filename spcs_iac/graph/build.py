@@ -136,3 +136,15 @@ def _collapsed_edges(g: nx.DiGraph) -> list[tuple[str, str]]:
 
 def _esc(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def object_predecessors(graph: nx.DiGraph, address: str) -> list[str]:
+    """Objects this one depends on directly, role barriers expanded (a barrier stands for the grants
+    behind it)."""
+    out: list[str] = []
+    for p in graph.predecessors(address):
+        if graph.nodes[p].get("pseudo"):
+            out.extend(q for q in graph.predecessors(p) if not graph.nodes[q].get("pseudo"))
+        else:
+            out.append(p)
+    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
@@ -65,13 +65,8 @@ class Resource(BaseModel):
     @field_validator("owner", mode="before")
     @classmethod
     def _check_owner(cls, v: Any) -> Any:
-        if v is None or isinstance(v, Resource):
-            if isinstance(v, Resource) and v.kind != "role":
-                raise ValueError(f"owner must be a Role or a role name, got a {type(v).__name__}")
-            return v
-        if isinstance(v, str):
-            return ids.normalize(v, what="owner role")
-        raise ValueError(f"owner must be a Role or a role name, got {v!r}")
+        return None if v is None else object_or_name(v, "role", "owner", "a Role or a role name",
+                                                     lambda n: ids.normalize(n, what="owner role"))
 
     # ---- identity -------------------------------------------------------------------------------
     def name_parts(self) -> tuple[str, ...]:
@@ -128,7 +123,11 @@ class Resource(BaseModel):
         for decl in kind_props(type(self)):
             if decl.prop.identity:
                 continue
-            values[decl.name] = self._normalised(decl, getattr(self, decl.name))
+            value = self._normalised(decl, getattr(self, decl.name))
+            # Plans, logs and state see a salted hash of a sensitive value, never the value.
+            if decl.prop.sensitive and value is not None and not getattr(value, "is_digest", False):
+                value = secret_digest(self.address, value)
+            values[decl.name] = value
         if self.owner is not None:
             values["owner"] = ids.quote(self.owner_name)  # type: ignore[arg-type]  # same form as read back
         return values
@@ -151,6 +150,17 @@ class Resource(BaseModel):
         return f"{type(self).__name__} {self.fqn}"
 
 
+def object_or_name(v: Any, kind: str, what: str, expected: str, name: Callable[[str], Any]) -> Any:
+    """The value of a field that takes an object of ``kind`` or a name (checked by ``name``)."""
+    if isinstance(v, Resource):
+        if v.kind != kind:
+            raise ValueError(f"{what} must be {expected}, got a {type(v).__name__}")
+        return v
+    if isinstance(v, str):
+        return name(v)
+    raise ValueError(f"{what} must be {expected}, got {v!r}")
+
+
 def normalise_value(value: Any, prop: Prop) -> Any:
     if isinstance(value, Resource):
         return value.fqn
@@ -164,14 +174,6 @@ def normalise_value(value: Any, prop: Prop) -> Any:
     if prop.fmt in (Fmt.IDENT, Fmt.IDENT_LIST) and isinstance(value, str):
         return ids.qualified(*ids.split_qualified(value))
     return value
-
-
-def ref_name(value: Resource | str | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, Resource):
-        return value.fqn
-    return ids.qualified(*ids.split_qualified(value))
 
 
 def fingerprint(value: Any) -> str:
@@ -201,13 +203,8 @@ class SchemaScoped(Resource):
             if label == "database":
                 raise ValueError("a schema-level object needs database= (a Database or a name)")
             return "PUBLIC"
-        if isinstance(v, Resource):
-            if v.kind != label:
-                raise ValueError(f"{label}= must be a {label.title()} or a name, got {type(v).__name__}")
-            return v
-        if isinstance(v, str):
-            return ids.normalize(v, allow_quoted=cls.allow_quoted_name, what=f"{label} name")
-        raise ValueError(f"{label}= must be a {label.title()} object or a name, got {v!r}")
+        return object_or_name(v, label, f"{label}=", f"a {label.title()} or a name",
+                              lambda n: ids.normalize(n, allow_quoted=cls.allow_quoted_name, what=f"{label} name"))
 
     @model_validator(mode="after")
     def _schema_matches_database(self) -> SchemaScoped:

@@ -7,7 +7,7 @@ objects through :func:`kind_props`; no other place lists a kind's fields.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -57,6 +57,7 @@ class Prop:
     follow_replace: bool = False  # reference: replacing the referenced object replaces this one
     ref: str | None = None  # the field refers to objects of this kind (object or name)
     identity: bool = False  # part of the object's identity (its address): never diffed
+    from_outputs: bool = False  # computed from upstream objects' outputs (image digests): known after apply
     doc: str = ""
 
 
@@ -69,18 +70,23 @@ class FieldDecl:
 
 @cache
 def kind_props(cls: type[Resource]) -> tuple[FieldDecl, ...]:
-    """The declared properties of a kind, in declaration order."""
+    """The declared properties of a kind, in declaration order.
+
+    The ``owner`` field is declared once on the base class; what an owner change costs is the kind's
+    (``owner_change``: services cannot transfer ownership), so its Prop carries the kind's rule here and
+    every caller reads one ``update`` value."""
     out: list[FieldDecl] = []
     for name, info in cls.model_fields.items():
         prop = next((m for m in info.metadata if isinstance(m, Prop)), None)
         if prop is None:
             continue
+        if name == "owner" and prop.update is not cls.owner_change:
+            prop = replace(prop, update=cls.owner_change)
         out.append(FieldDecl(name=name, prop=prop, is_reference=prop.ref is not None))
     return tuple(out)
 
 
-def prop_of(cls: type[Resource], field: str) -> Prop:
-    for decl in kind_props(cls):
-        if decl.name == field:
-            return decl.prop
-    raise KeyError(f"{cls.__name__} declares no property {field!r}")
+@cache
+def output_consumer(cls: type[Resource]) -> FieldDecl | None:
+    """The field whose value is computed from upstream outputs (``Prop.from_outputs``), if any."""
+    return next((d for d in kind_props(cls) if d.prop.from_outputs), None)

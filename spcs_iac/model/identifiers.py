@@ -13,7 +13,6 @@ UNQUOTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 MAX_IDENTIFIER = 255
 # SPCS objects (pools, services, repositories, job names) forbid quoted names; services are also DNS
 # labels, so the planner keeps them to this shape (reference §1.2).
-SPCS_NAME = UNQUOTED
 
 # Words that cannot appear unquoted as identifiers; quoting them keeps generated SQL valid.
 RESERVED = frozenset(
@@ -125,3 +124,19 @@ def like_pattern(stored: str) -> str:
     """A SHOW ... LIKE literal matching exactly one name (wildcards escaped); callers still filter."""
     escaped = stored.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return string_literal(escaped)
+
+
+def name_matches(query: str, full_name: str, address: str | None = None, *, bare: bool = False) -> bool:
+    """Whether ``query`` names this object, as users type names on the command line: its address, its full
+    name, a function's name without its argument types, or (``bare``) the last part alone. Case and
+    quotes are ignored."""
+    want = _loose(query)
+    full = _loose(full_name)
+    base = full.split("(")[0]
+    if want in (full, base) or (address is not None and want == _loose(address)):
+        return True
+    return bare and base.split(".")[-1] == want
+
+
+def _loose(name: str) -> str:
+    return name.replace('"', "").upper()

@@ -168,15 +168,16 @@ class Container(SpecModel):
     @field_validator("image")
     @classmethod
     def _image(cls, v: Any) -> Any:
-        from spcs_iac.model.base import Resource
+        from spcs_iac.model.base import object_or_name
 
-        if isinstance(v, Resource):
-            if v.kind != "image":
-                raise ValueError(f"image must be an Image or an image reference, got {type(v).__name__}")
-            return v
-        if not isinstance(v, str) or not v.strip() or any(c.isspace() for c in v):
-            raise ValueError(f"image must be an Image object or a reference like /db/schema/repo/img:tag, got {v!r}")
-        return v
+        expected = "an Image object or a reference like /db/schema/repo/img:tag"
+
+        def reference(text: str) -> str:
+            if not text.strip() or any(c.isspace() for c in text):
+                raise ValueError(f"image must be {expected}, got {text!r}")
+            return text
+
+        return object_or_name(v, "image", "image", expected, reference)
 
     @model_validator(mode="after")
     def _token(self) -> Container:

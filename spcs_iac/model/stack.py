@@ -45,7 +45,7 @@ class Stack:
         """address -> object: added objects plus referenced objects, links resolved, duplicates rejected."""
         if self._index is None:
             self._index = _collect(self._added)
-            _link(self._index)
+            link_names(self._index)
         return self._index
 
     def __iter__(self) -> Iterator[Resource]:
@@ -58,8 +58,7 @@ class Stack:
         index = self.resources()
         if address_or_name in index:
             return index[address_or_name]
-        matches = [r for r in index.values() if _loose(r.fqn) == _loose(address_or_name)
-                   or _loose(r.fqn.split("(")[0]) == _loose(address_or_name)]
+        matches = [r for r in index.values() if ids.name_matches(address_or_name, r.fqn)]
         if len(matches) == 1:
             return matches[0]
         known = ", ".join(sorted(index)[:20])
@@ -74,10 +73,6 @@ class Stack:
         issues = validate_stack(self)
         if issues:
             raise StackValidationError(issues)
-
-
-def _loose(name: str) -> str:
-    return name.replace('"', "").upper()
 
 
 def _collect(added: list[Resource]) -> dict[str, Resource]:
@@ -103,7 +98,7 @@ def _collect(added: list[Resource]) -> dict[str, Resource]:
     return index
 
 
-def _link(index: dict[str, Resource]) -> None:
+def link_names(index: dict[str, Resource]) -> None:
     """Replace names that denote managed objects by the objects, so edges and diffs see them."""
     by_kind: dict[str, dict[str, Resource]] = {}
     by_short: dict[tuple[str, str], list[Resource]] = {}

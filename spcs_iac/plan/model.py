@@ -1,17 +1,25 @@
-"""A plan is data: changes with actions and field diffs. Rendering lives in render.py."""
+"""A plan is data: changes with actions, desired values and field diffs. Rendering lives in render.py.
+
+``Plan.to_json()`` carries everything the apply needs (each object's declaration as data, its desired
+values, what the target and the state had, the outputs known at plan time) and ``Plan.from_json()``
+reads it back: the operations compiled from either are the same. No secret appears in plain text: the
+desired values and declarations hold salted hashes, and field diffs show sensitive values masked.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from spcs_iac.state.store import StateEntry
+
 if TYPE_CHECKING:
     from spcs_iac.model.base import Resource
-    from spcs_iac.state.store import StateEntry
 
 SENSITIVE = "(sensitive)"
 KNOWN_AFTER_APPLY = "(known after apply)"
+PLAN_FORMAT = 1
 
 
 class Action(StrEnum):
@@ -34,7 +42,7 @@ class FieldChange:
     detail: list[str] = field(default_factory=list)  # e.g. which spec paths changed
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "name": self.name,
             "before": SENSITIVE if self.sensitive and self.before is not None else self.before,
             "after": KNOWN_AFTER_APPLY if self.known_after_apply
@@ -42,6 +50,18 @@ class FieldChange:
             "forces_replace": self.forces_replace,
             **({"detail": self.detail} if self.detail else {}),
         }
+        if self.sensitive:
+            out["sensitive"] = True
+        if self.known_after_apply:
+            out["known_after_apply"] = True
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FieldChange:
+        unknown = bool(data.get("known_after_apply"))
+        return cls(name=data["name"], before=data.get("before"), after=None if unknown else data.get("after"),
+                   sensitive=bool(data.get("sensitive")), forces_replace=bool(data.get("forces_replace")),
+                   known_after_apply=unknown, detail=list(data.get("detail") or []))
 
 
 @dataclass
@@ -53,15 +73,27 @@ class Change:
     fields: list[FieldChange] = field(default_factory=list)
     statements: list[str] = field(default_factory=list)
     reason: str | None = None
-    resource: Resource | None = None  # desired object (None for deletes)
+    resource: Resource | None = field(default=None, repr=False)  # the desired object (None for deletes)
     prior: StateEntry | None = None  # what the state recorded
     observed: dict[str, Any] | None = None  # what the target has now (None = absent)
     observed_outputs: dict[str, Any] = field(default_factory=dict)  # outputs read from the target
     depends_on: list[str] = field(default_factory=list)
+    desired: dict[str, Any] | None = None  # desired values at plan time (secrets as hashes)
+    needs: list[str] = field(default_factory=list)  # addresses whose outputs feed the desired values
+    _declaration: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def changed_fields(self) -> set[str]:
         return {f.name for f in self.fields}
+
+    @property
+    def declaration(self) -> dict[str, Any] | None:
+        """The declared object as data (model.declaration); computed when first asked for."""
+        if self._declaration is None and self.resource is not None:
+            from spcs_iac.model.declaration import declaration
+
+            self._declaration = declaration(self.resource)
+        return self._declaration
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -74,7 +106,32 @@ class Change:
         }
         if self.reason:
             out["reason"] = self.reason
+        if self.declaration is not None:
+            out["declaration"] = self.declaration
+        if self.desired is not None:
+            out["desired"] = self.desired
+        if self.needs:
+            out["needs"] = list(self.needs)
+        if self.prior is not None:
+            out["prior"] = asdict(self.prior)
+        if self.observed is not None:
+            out["observed"] = self.observed
+        if self.observed_outputs:
+            out["observed_outputs"] = self.observed_outputs
+        if self.depends_on:
+            out["depends_on"] = list(self.depends_on)
         return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Change:
+        prior = data.get("prior")
+        return cls(address=data["address"], kind=data["kind"], name=data["name"], action=Action(data["action"]),
+                   fields=[FieldChange.from_json(f) for f in data.get("fields") or []],
+                   statements=list(data.get("statements") or []), reason=data.get("reason"),
+                   prior=StateEntry(**prior) if prior is not None else None, observed=data.get("observed"),
+                   observed_outputs=dict(data.get("observed_outputs") or {}),
+                   depends_on=list(data.get("depends_on") or []), desired=data.get("desired"),
+                   needs=list(data.get("needs") or []), _declaration=data.get("declaration"))
 
 
 @dataclass
@@ -106,9 +163,43 @@ class Plan:
         raise KeyError(address)
 
     def to_json(self) -> dict[str, Any]:
+        """The plan as data. ``changes`` lists what apply will do; ``unchanged`` the declared objects it
+        leaves alone (their declarations link names, e.g. a spec's image, when the plan is read back)."""
         return {
+            "format": PLAN_FORMAT,
             "stack": self.stack,
             "target": self.target,
+            "destroy": self.destroy,
             "changes": [c.to_json() for c in self.actionable],
+            "unchanged": [c.to_json() for c in self.changes if c.action is Action.NOOP],
+            "outputs": self.outputs,
             "summary": self.summary(),
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], kinds: dict[str, type[Resource]] | None = None) -> Plan:
+        """Read a plan back; each declared object is rebuilt from its data (secrets stay hashes until the
+        apply binds them)."""
+        if data.get("format") != PLAN_FORMAT:
+            from spcs_iac.errors import SpcsIacError
+
+            raise SpcsIacError(f"plan format {data.get('format')!r} is not supported (this version reads "
+                               f"{PLAN_FORMAT}); make the plan again with this version")
+        changes = [Change.from_json(c) for c in [*(data.get("changes") or []), *(data.get("unchanged") or [])]]
+        _rebuild_resources(changes, kinds)
+        order = {c["address"]: i for i, c in enumerate(data.get("changes") or [])}
+        unchanged = [c for c in changes if c.address not in order]
+        acting = sorted((c for c in changes if c.address in order), key=lambda c: order[c.address])
+        return cls(stack=data["stack"], target=data["target"], changes=acting + unchanged,
+                   destroy=bool(data.get("destroy")), outputs=dict(data.get("outputs") or {}))
+
+
+def _rebuild_resources(changes: list[Change], kinds: dict[str, type[Resource]] | None) -> None:
+    from spcs_iac.model.declaration import rebuild
+
+    if kinds is None:
+        from spcs_iac.model.kinds import KINDS as kinds  # noqa: N811
+    declared = [c for c in changes if c.declaration is not None]
+    index = rebuild([(c.kind, c.declaration) for c in declared], kinds)  # type: ignore[misc]
+    for c in declared:
+        c.resource = index.get(c.address)

@@ -15,14 +15,14 @@ from typing import Any
 
 import networkx as nx
 
+from spcs_iac.graph.build import object_predecessors
 from spcs_iac.model.base import Resource
-from spcs_iac.model.fields import Fmt, Prop, Unset, Update, kind_props
+from spcs_iac.model.fields import kind_props
+from spcs_iac.plan.diff import field_changes, upstream_changed
 from spcs_iac.plan.model import Action, Change, FieldChange, Plan
 from spcs_iac.plan.target import Observed, Provider, ReadRequest
 from spcs_iac.state.store import StateEntry
 
-_MISSING = object()
-UNKNOWN = "(unknown)"
 CHANGING = (Action.CREATE, Action.UPDATE, Action.REPLACE)
 
 
@@ -55,7 +55,7 @@ def make_plan(
         else:
             changes[address] = diff_resource(r, obs, prior, outputs)
             _propagate(graph, address, changes)
-        changes[address].depends_on = [p for p in _real_predecessors(graph, address)]
+        changes[address].depends_on = [p for p in object_predecessors(graph, address)]
     deletes = _orphan_deletes(entries, desired, observed)
     if destroy:
         ordered = list(reversed([changes[a] for a in order])) + deletes
@@ -90,31 +90,16 @@ def diff_resource(r: Resource, obs: Observed | None, prior: StateEntry | None,
                   outputs: Mapping[str, Mapping[str, Any]]) -> Change:
     desired = r.desired(outputs)
     base = Change(address=r.address, kind=r.kind, name=r.fqn, action=Action.NOOP, resource=r, prior=prior,
-                  observed=obs.props if obs else None, observed_outputs=dict(obs.outputs) if obs else {})
-    decls = kind_props(type(r))
+                  observed=obs.props if obs else None, observed_outputs=dict(obs.outputs) if obs else {},
+                  desired=desired, needs=r.outputs_needed())
     if obs is None:
         base.action = Action.CREATE
         base.fields = [FieldChange(d.name, None, desired[d.name], d.prop.sensitive)
-                       for d in decls if not d.prop.identity and desired.get(d.name) is not None]
+                       for d in kind_props(type(r)) if not d.prop.identity and desired.get(d.name) is not None]
         if prior is not None:
             base.reason = "recorded in the state but missing from the target (deleted outside spcs-iac)"
         return base
-    for d in decls:
-        prop = d.prop
-        if prop.identity or prop.update is Update.CREATE_ONLY:
-            continue
-        want = desired.get(d.name)
-        if want is None and prop.unset is Unset.IGNORE:
-            continue
-        if prop.readable:
-            have = obs.props.get(d.name, _MISSING)
-            if have is _MISSING:
-                continue
-        else:
-            have = prior.props.get(d.name) if prior is not None else UNKNOWN
-        if not same(want, have, prop):
-            forces = prop.update is Update.REPLACE or (d.name == "owner" and type(r).owner_change is Update.REPLACE)
-            base.fields.append(FieldChange(d.name, have, want, prop.sensitive, forces))
+    base.fields = field_changes(type(r), desired, obs.props, prior.props if prior is not None else None)
     for key in getattr(type(r), "drift_outputs", ()):
         recorded = prior.outputs.get(key) if prior else None
         now = obs.outputs.get(key)
@@ -179,78 +164,36 @@ def _drift_reason(fields: list[FieldChange], prior: StateEntry, desired: Mapping
     return None
 
 
-def same(want: Any, have: Any, prop: Prop) -> bool:
-    return _norm(want, prop) == _norm(have, prop)
-
-
-def _norm(value: Any, prop: Prop) -> Any:
-    if value is None or value == "":
-        return [] if prop.fmt in (Fmt.IDENT_LIST, Fmt.STRING_LIST) or prop.unordered else None
-    if isinstance(value, str) and prop.fmt is Fmt.BOOL:
-        return value.strip().lower() in ("true", "y", "yes", "1")
-    if isinstance(value, str) and prop.fmt is Fmt.INT:
-        try:
-            return int(value)
-        except ValueError:
-            return value
-    if isinstance(value, str) and prop.fmt in (Fmt.KEYWORD, Fmt.IDENT):
-        return value.upper().replace('"', "") if prop.fmt is Fmt.KEYWORD else value
-    if isinstance(value, list | tuple):
-        items = [_norm(v, Prop(fmt=Fmt.KEYWORD) if prop.fmt is Fmt.SPECIAL else prop) for v in value]
-        return sorted(items, key=str) if prop.unordered else items
-    return value
-
-
 def _propagate(graph: nx.DiGraph, address: str, changes: dict[str, Change]) -> None:
     """Finalise `address` given its predecessors' final actions (called in topological order)."""
     change = changes[address]
     r = change.resource
-    if change.action in (Action.CREATE, Action.REPLACE) or r is None:
+    if change.action is Action.CREATE or r is None:
         return
-    for pred in _real_predecessors(graph, address):
+    for pred in object_predecessors(graph, address):
         pc = changes.get(pred)
-        if pc is None or pc.action is not Action.REPLACE:
+        if change.action is Action.REPLACE or pc is None or pc.action is not Action.REPLACE:
             continue
         data = graph.get_edge_data(pred, address) or {}
         if data.get("follow_replace"):
             change.action = Action.REPLACE
             change.reason = f"replaced because {pred} is replaced"
             return
-    needed = r.outputs_needed()
-    upstream = [a for a in needed if a in changes and changes[a].action in CHANGING]
-    if upstream:
-        consumer = _output_consumer(r)
-        if consumer is None:
-            return
-        name, prop = consumer
-        change.fields = [f for f in change.fields if f.name != name]
-        before = change.observed.get(name) if change.observed else None
-        change.fields.append(FieldChange(name, before, None, known_after_apply=True,
-                                         forces_replace=prop.update is Update.REPLACE))
-        if prop.update is Update.REPLACE and change.action is not Action.IMPORT:
-            change.action = Action.REPLACE
-        elif change.action is Action.NOOP:
-            change.action = Action.UPDATE
+    upstream = [a for a in change.needs if a in changes and changes[a].action in CHANGING]
+    if not upstream:
+        return
+    fields = upstream_changed(type(r), change.fields, None)
+    if fields is change.fields:
+        return  # the kind computes nothing from upstream outputs
+    consumer = fields[-1]
+    consumer.before = change.observed.get(consumer.name) if change.observed else None
+    change.fields = fields
+    if change.action is not Action.REPLACE or change.reason is None:
         change.reason = f"{', '.join(upstream)} will change"
-
-
-def _output_consumer(r: Resource) -> tuple[str, Prop] | None:
-    """The field whose value is computed from upstream outputs (the spec, for services)."""
-    for d in kind_props(type(r)):
-        if d.name == "spec":
-            return d.name, d.prop
-    return None
-
-
-def _real_predecessors(graph: nx.DiGraph, address: str) -> list[str]:
-    """Predecessors with role barriers expanded (a barrier stands for the grants behind it)."""
-    out: list[str] = []
-    for p in graph.predecessors(address):
-        if graph.nodes[p].get("pseudo"):
-            out.extend(q for q in graph.predecessors(p) if not graph.nodes[q].get("pseudo"))
-        else:
-            out.append(p)
-    return out
+    if consumer.forces_replace:
+        change.action = Action.REPLACE
+    elif change.action is Action.NOOP:
+        change.action = Action.UPDATE
 
 
 def _destroy_change(r: Resource, prior: StateEntry | None, obs: Observed | None) -> Change:

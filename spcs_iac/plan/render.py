@@ -19,6 +19,15 @@ SYMBOLS = {
 }
 
 
+DISPLAY_KEYS = ("address", "kind", "name", "action", "fields", "statements", "reason")
+
+
+def plan_summary_json(plan: Plan) -> dict[str, Any]:
+    """What ``plan --json`` prints: the changes as a reader wants them (the full plan is Plan.to_json)."""
+    changes = [{k: v for k, v in c.to_json().items() if k in DISPLAY_KEYS} for c in plan.actionable]
+    return {"stack": plan.stack, "target": plan.target, "changes": changes, "summary": plan.summary()}
+
+
 def value_text(value: Any, sensitive: bool = False) -> str:
     if sensitive and value is not None:
         return SENSITIVE

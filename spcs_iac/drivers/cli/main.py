@@ -14,7 +14,7 @@ from rich.text import Text
 
 from spcs_iac.errors import SpcsIacError
 from spcs_iac.plan.model import Plan
-from spcs_iac.plan.render import render, summary_line
+from spcs_iac.plan.render import plan_summary_json, render, summary_line
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Declarative infrastructure-as-code for Snowpark Container Services.")
@@ -107,7 +107,7 @@ def plan(
 
     result: Plan = guarded(body)
     if as_json:
-        sys.stdout.write(json.dumps(result.to_json(), indent=2, default=str) + "\n")
+        sys.stdout.write(json.dumps(plan_summary_json(result), indent=2, default=str) + "\n")
     else:
         render(result, out, statements=statements)
     if detailed_exitcode and result.has_changes:

@@ -16,15 +16,12 @@ from rich.table import Table
 
 from spcs_iac.drivers.cli.main import ConnectionOpt, StateDirOpt, app, guarded, out, provider_options
 from spcs_iac.errors import SpcsIacError
+from spcs_iac.model import identifiers as ids
 from spcs_iac.state.store import DEFAULT_STATE_DIR, StateEntry, StateStore
 
 NameArg = Annotated[str, typer.Argument(help="object name, e.g. DB.SCHEMA.SERVICE or a pool name")]
 OpsTargetOpt = Annotated[str, typer.Option("--target", "-t", help="local (default) or snowflake")]
 StackOpt = Annotated[str | None, typer.Option("--stack", "-s", help="stack file or module:attr to look in")]
-
-
-def _loose(name: str) -> str:
-    return name.replace('"', "").upper()
 
 
 def find_object(name: str, target: str, state_dir: str | None, stack: str | None) -> tuple[str, str, StateEntry]:
@@ -43,7 +40,7 @@ def find_object(name: str, target: str, state_dir: str | None, stack: str | None
     for stack_name in stacks:
         store = StateStore(stack_name, target, directory)
         for address, entry in store.entries.items():
-            if _loose(name) in (_loose(entry.name), _loose(entry.name.split("(")[0]), _loose(address)):
+            if ids.name_matches(name, entry.name, address):
                 hits.append((stack_name, address, entry))
     if not hits:
         raise SpcsIacError(

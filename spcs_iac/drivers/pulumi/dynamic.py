@@ -24,10 +24,10 @@ from pulumi.dynamic import (
 )
 
 from spcs_iac.model import identifiers as ids
-from spcs_iac.model.fields import Update, kind_props
+from spcs_iac.model.fields import output_consumer
 from spcs_iac.model.kinds import KINDS
+from spcs_iac.plan import diff
 from spcs_iac.plan.model import Action, Change, FieldChange
-from spcs_iac.plan.planner import same
 from spcs_iac.plan.target import ApplyContext, ReadRequest
 from spcs_iac.state.store import StateEntry
 
@@ -43,21 +43,13 @@ def _load(stack_ref: str) -> Any:
 
 
 def field_changes(kind: str, olds: dict[str, Any], news: dict[str, Any]) -> list[FieldChange]:
-    """Changed declared fields between two input bags, plus the spec when consumed outputs changed."""
+    """The planner's diff between two input bags: the old inputs stand for what was last applied."""
     cls = KINDS[kind]
     before, after = olds.get("props") or {}, news.get("props") or {}
-    out = []
-    for d in kind_props(cls):
-        if d.prop.identity or d.prop.update is Update.CREATE_ONLY:
-            continue
-        if not same(after.get(d.name), before.get(d.name), d.prop):
-            forces = d.prop.update is Update.REPLACE or (d.name == "owner" and cls.owner_change is Update.REPLACE)
-            out.append(FieldChange(d.name, before.get(d.name), after.get(d.name), d.prop.sensitive, forces))
-    if (olds.get("upstream") or {}) != (news.get("upstream") or {}) and not any(f.name == "spec" for f in out):
-        spec = next((d for d in kind_props(cls) if d.name == "spec"), None)
-        if spec is not None:
-            out.append(FieldChange("spec", before.get("spec"), None, known_after_apply=True,
-                                   forces_replace=spec.prop.update is Update.REPLACE))
+    out = diff.field_changes(cls, after, None, before)
+    if (olds.get("upstream") or {}) != (news.get("upstream") or {}):
+        consumer = output_consumer(cls)
+        out = diff.upstream_changed(cls, out, before.get(consumer.name) if consumer else None)
     return out
 
 

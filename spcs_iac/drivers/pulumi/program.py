@@ -19,7 +19,7 @@ import pulumi
 from pulumi.dynamic import Resource as DynamicResource
 
 from spcs_iac.drivers.pulumi.dynamic import PROVIDERS
-from spcs_iac.graph.build import build_graph
+from spcs_iac.graph.build import build_graph, object_predecessors, resources_in_order
 from spcs_iac.model.base import Resource
 from spcs_iac.model.fields import kind_props
 from spcs_iac.model.kinds import KINDS
@@ -56,12 +56,10 @@ def register_stack(stack: Stack, stack_ref: str, *, target: str | None = None, c
     state_dir = state_dir or config.get("stateDir") or os.path.abspath(".spcs-iac")
     stack.validate()
     graph = build_graph(stack)
-    from spcs_iac.graph.build import resources_in_order
-    from spcs_iac.plan.planner import _real_predecessors
 
     created: dict[str, SpcsResource] = {}
     for r in resources_in_order(graph):
-        depends = [a for a in _real_predecessors(graph, r.address) if a in created]
+        depends = [a for a in object_predecessors(graph, r.address) if a in created]
         upstream = {a: created[a].outputs for a in r.outputs_needed() if a in created}
         props: dict[str, Any] = {
             "address": r.address, "kind": r.kind, "name": r.fqn, "stack": stack.name,

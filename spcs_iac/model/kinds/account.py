@@ -8,7 +8,8 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import field_validator, model_validator
 
 from spcs_iac.model import identifiers as ids
-from spcs_iac.model.base import Resource, Scope
+from spcs_iac.model import values
+from spcs_iac.model.base import Resource, Scope, object_or_name
 from spcs_iac.model.fields import Fmt, Prop, Unset, Update
 
 Comment = Annotated[str | None, Prop(sql="COMMENT", fmt=Fmt.STRING, doc="free text")]
@@ -24,13 +25,7 @@ class Role(Resource):
 
 
 def _role_ref(v: Any, what: str) -> Any:
-    if isinstance(v, Resource):
-        if v.kind != "role":
-            raise ValueError(f"{what} must be a Role or a role name, got a {type(v).__name__}")
-        return v
-    if isinstance(v, str):
-        return ids.normalize(v, what=what)
-    raise ValueError(f"{what} must be a Role or a role name, got {v!r}")
+    return object_or_name(v, "role", what, "a Role or a role name", lambda n: ids.normalize(n, what=what))
 
 
 class RoleGrant(Resource):
@@ -284,8 +279,9 @@ class Warehouse(Resource):
 
 def parse_bool(v: Any) -> Any:
     """The seed's Python API passes booleans as text ("true"); accept that form too."""
-    if isinstance(v, str) and v.strip().lower() in ("true", "false", "y", "n", "yes", "no"):
-        return v.strip().lower() in ("true", "y", "yes")
+    if isinstance(v, str):
+        parsed = values.parse_bool(v)
+        return v if parsed is None else parsed
     return v
 
 
@@ -311,13 +307,8 @@ class Schema(Resource):
     @field_validator("database", mode="before")
     @classmethod
     def _db(cls, v: Any) -> Any:
-        if isinstance(v, Resource):
-            if v.kind != "database":
-                raise ValueError(f"database must be a Database or a name, got {type(v).__name__}")
-            return v
-        if isinstance(v, str):
-            return ids.normalize(v, what="database name")
-        raise ValueError(f"database must be a Database or a name, got {v!r}")
+        return object_or_name(v, "database", "database", "a Database or a name",
+                              lambda n: ids.normalize(n, what="database name"))
 
     @property
     def database_name(self) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import field_validator, model_validator
 
-from spcs_iac.model.base import Outputs, Resource, SchemaScoped, secret_digest
+from spcs_iac.model.base import Resource, SchemaScoped
 from spcs_iac.model.fields import Fmt, Prop, Update
 from spcs_iac.model.kinds.account import Comment, parse_bool
 
@@ -80,13 +80,6 @@ class Secret(SchemaScoped):
         elif self.password is None or self.username is None or self.secret_string is not None:
             raise ValueError("type PASSWORD takes username and password (and not secret_string)")
         return self
-
-    def desired(self, outputs: Outputs | None = None) -> dict[str, Any]:
-        values = super().desired(outputs)
-        for key in ("username", "password", "secret_string"):
-            if values.get(key) is not None:
-                values[key] = secret_digest(self.address, values[key])
-        return values
 
 
 NETWORK_RULE_MODES = {

@@ -48,7 +48,8 @@ class _ContainerService(SchemaScoped):
         Any, Prop(sql="IN COMPUTE POOL", fmt=Fmt.IDENT, ref="compute_pool", update=Update.REPLACE, follow_replace=True)
     ]
     spec: Annotated[
-        Any, Prop(sql="FROM SPECIFICATION", fmt=Fmt.SPECIAL, doc="changed with ALTER SERVICE ... FROM SPECIFICATION")
+        Any, Prop(sql="FROM SPECIFICATION", fmt=Fmt.SPECIAL, from_outputs=True,
+                  doc="changed with ALTER SERVICE ... FROM SPECIFICATION")
     ]
     external_access_integrations: Annotated[
         list[Any] | None,
@@ -194,7 +195,7 @@ class JobService(_ContainerService):
     kind: ClassVar[str] = "job_service"
     sql_type: ClassVar[str] = "SERVICE"
 
-    spec: Annotated[Any, Prop(sql="FROM SPECIFICATION", fmt=Fmt.SPECIAL, update=Update.REPLACE)]
+    spec: Annotated[Any, Prop(sql="FROM SPECIFICATION", fmt=Fmt.SPECIAL, update=Update.REPLACE, from_outputs=True)]
     compute_pool: Annotated[
         Any, Prop(sql="IN COMPUTE POOL", fmt=Fmt.IDENT, ref="compute_pool", update=Update.REPLACE, follow_replace=True)
     ]

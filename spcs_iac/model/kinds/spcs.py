@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, NamedTuple
 from pydantic import field_validator, model_validator
 
 from spcs_iac.model import identifiers as ids
-from spcs_iac.model.base import Outputs, Resource, SchemaScoped
+from spcs_iac.model.base import Outputs, Resource, SchemaScoped, object_or_name
 from spcs_iac.model.fields import Fmt, Prop, Unset, Update
 from spcs_iac.model.kinds.account import Comment, parse_bool
 from spcs_iac.model.kinds.objects import Encryption, _encryption
@@ -160,13 +160,14 @@ class Image(Resource):
     @field_validator("repository", mode="before")
     @classmethod
     def _repo(cls, v: Any) -> Any:
-        if isinstance(v, Resource):
-            if v.kind != "image_repository":
-                raise ValueError(f"repository must be an ImageRepository or DB.SCHEMA.REPO, got {type(v).__name__}")
-            return v
-        if isinstance(v, str) and len(ids.split_qualified(v)) == 3:
-            return ids.qualified(*ids.split_qualified(v))
-        raise ValueError(f"repository must be an ImageRepository or a name DB.SCHEMA.REPO, got {v!r}")
+        def name(text: str) -> str:
+            parts = ids.split_qualified(text)
+            if len(parts) != 3:
+                raise ValueError(f"repository must be an ImageRepository or a name DB.SCHEMA.REPO, got {text!r}")
+            return ids.qualified(*parts)
+
+        return object_or_name(v, "image_repository", "repository", "an ImageRepository or a name DB.SCHEMA.REPO",
+                              name)
 
     @field_validator("context")
     @classmethod
