@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 from spcs_iac.apply.executor import ApplyResult, Executor
 from spcs_iac.errors import SpcsIacError
 from spcs_iac.graph.build import build_graph
+from spcs_iac.model.declaration import bind_secrets
 from spcs_iac.plan.planner import make_plan
+from spcs_iac.plan.stale import stale_reasons
 from spcs_iac.state.store import StateStore
 
 if TYPE_CHECKING:
@@ -72,8 +74,13 @@ def plan_stack(stack: Stack, target: str, *, provider: Provider | None = None, s
 
 def apply_stack(stack: Stack, target: str, *, provider: Provider | None = None, state_dir: str | None = None,
                 parallelism: int = 8, log: Callable[[str], None] | None = None, destroy: bool = False,
-                confirm: Callable[[Plan], bool] | None = None, **provider_options: Any) -> ApplyResult:
-    """Plan under the state lock, optionally ask ``confirm(plan)``, then execute."""
+                confirm: Callable[[Plan], bool] | None = None, saved: Plan | None = None,
+                **provider_options: Any) -> ApplyResult:
+    """Plan under the state lock, optionally ask ``confirm(plan)``, then execute.
+
+    With ``saved`` (a plan made earlier, e.g. read back with Plan.from_json), exactly that plan is
+    executed, after checking under the lock that it is not stale: the state, the target and the
+    declarations must be as they were when it was made."""
     graph = _prepare(stack)
     own = provider is None
     provider = provider or get_provider(target, stack.name, state_dir=state_dir, **provider_options)
@@ -81,6 +88,8 @@ def apply_stack(stack: Stack, target: str, *, provider: Provider | None = None, 
         store = StateStore(stack.name, target, state_dir)
         with store.locked("destroy" if destroy else "apply"):
             plan = make_plan(stack.name, target, graph, provider, store.entries, destroy=destroy)
+            if saved is not None:
+                plan = _checked(saved, plan, stack)
             if confirm is not None and not confirm(plan):
                 return ApplyResult()
             result = Executor(plan, provider, store, parallelism=parallelism, log=log).run()
@@ -89,6 +98,19 @@ def apply_stack(stack: Stack, target: str, *, provider: Provider | None = None, 
     finally:
         if own:
             provider.close()
+
+
+def _checked(saved: Plan, fresh: Plan, stack: Stack) -> Plan:
+    """The saved plan, if it still holds, with its secret values bound from the stack."""
+    reasons = stale_reasons(saved, fresh)
+    if reasons:
+        shown = "\n  ".join(reasons[:20]) + ("\n  ..." if len(reasons) > 20 else "")
+        raise SpcsIacError(f"the saved plan is stale; make a new plan:\n  {shown}")
+    declared = stack.resources()
+    for change in saved.changes:
+        if change.resource is not None:
+            bind_secrets(change.resource, lambda address, name: getattr(declared[address], name, None))
+    return saved
 
 
 def destroy_stack(stack: Stack, target: str, **options: Any) -> ApplyResult:
