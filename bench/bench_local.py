@@ -69,9 +69,9 @@ def free_port() -> int:
 
 
 def spcs_round(name: str, state: str) -> float:
-    quickstart(name, with_services=False).apply("local", state_dir=state)  # services gone, rest kept
+    api.apply(quickstart(name, with_services=False), "local", state_dir=state)  # services gone, rest kept
     t0 = time.perf_counter()
-    result = quickstart(name).apply("local", state_dir=state)
+    result = api.apply(quickstart(name), "local", state_dir=state)
     elapsed = time.perf_counter() - t0  # apply returns once every readiness probe passed
     assert result.ok, result.failed
     return elapsed
@@ -137,17 +137,17 @@ def main() -> None:
                   f"(median of {args.rounds}; ratio {m_ours / m_theirs:.2f}x)")
             before = container_ids(client, name)
             t0 = time.perf_counter()
-            plan = quickstart(name).plan("local", state_dir=state)
+            plan = api.plan(quickstart(name), "local", state_dir=state)
             t_plan = time.perf_counter() - t0
             t0 = time.perf_counter()
-            result = quickstart(name).apply("local", state_dir=state)
+            result = api.apply(quickstart(name), "local", state_dir=state)
             t_apply = time.perf_counter() - t0
             recreated = len(before - container_ids(client, name))
             print(f"no-op re-plan {t_plan:.2f}s ({len(plan.actionable)} changes), re-apply {t_apply:.2f}s, "
                   f"{recreated} containers recreated")
             assert result.ok
         finally:
-            quickstart(name).destroy("local", state_dir=state)
+            api.destroy(quickstart(name), "local", state_dir=state)
             LocalRegistry(naming.local_dir(state)).stop()  # the registry is a daemon; this one was ours
 
 

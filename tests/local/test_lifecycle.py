@@ -96,21 +96,21 @@ def test_failed_job_is_reported_and_run_again(state_dir: Path, docker_client: An
     img2 = next(r for r in stack2 if r.kind == "image")
     stack2.add(JobService(name="BATCH", database=objs2["db"], compute_pool=objs2["pool"], replicas=2,
                            spec=job_spec(img2, "print('fine')")))
-    assert stack2.apply(target="local", state_dir=sd).ok
+    assert api.apply(stack2, target="local", state_dir=sd).ok
     status = LocalProvider(stack_name=name, state_dir=sd).status("BATCH")
     assert status["status"] == "DONE" and status["exit_codes"] == [0, 0]
-    assert not stack2.plan(target="local", state_dir=sd).has_changes
+    assert not api.plan(stack2, target="local", state_dir=sd).has_changes
     # An asynchronous run returns at once; a job still running reads back as outcome DONE.
     stack3, objs3 = build(name, context)
     img3 = next(r for r in stack3 if r.kind == "image")
     stack3.add(JobService(name="BATCH", database=objs3["db"], compute_pool=objs3["pool"], run_async=True,
                           spec=job_spec(img3, "import time; time.sleep(3)")))
     start = time.monotonic()
-    assert stack3.apply(target="local", state_dir=sd).ok
+    assert api.apply(stack3, target="local", state_dir=sd).ok
     assert time.monotonic() - start < 3
     assert LocalProvider(stack_name=name, state_dir=sd).status("BATCH")["status"] == "RUNNING"
-    assert not stack3.plan(target="local", state_dir=sd).has_changes
-    assert stack3.destroy(target="local", state_dir=sd).ok
+    assert not api.plan(stack3, target="local", state_dir=sd).has_changes
+    assert api.destroy(stack3, target="local", state_dir=sd).ok
     assert labelled(docker_client, name) == {"containers": [], "networks": [], "volumes": []}
 
 

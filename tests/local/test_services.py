@@ -35,7 +35,7 @@ class Deployed:
         return make_stack(STACK, self.ctx, mode=kw.pop("mode", self.mode), **kw)
 
     def plan(self) -> Any:
-        return self.stack()[0].plan(target="local", state_dir=str(self.state_dir))
+        return api.plan(self.stack()[0], target="local", state_dir=str(self.state_dir))
 
     def apply(self, **kw: Any) -> Any:
         stack, _ = self.stack(**kw)
@@ -109,7 +109,7 @@ def test_plan_reads_docker_once_per_run(env: Deployed) -> None:
             return _real(*a, **k)
 
         setattr(api, name, counted)
-    plan = env.stack()[0].plan(target="local", state_dir=str(env.state_dir), provider=provider)
+    plan = api.plan(env.stack()[0], target="local", state_dir=str(env.state_dir), provider=provider)
     assert not plan.has_changes
     assert calls == {"containers": 1, "networks": 1}
 

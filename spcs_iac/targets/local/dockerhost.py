@@ -24,7 +24,6 @@ from spcs_iac.model.kinds.spcs import INSTANCE_FAMILIES
 from spcs_iac.targets.local import naming
 
 GIB = 1024**3
-FLAVOURS = ("internal", "egress", "ingress")
 
 
 class DockerHost:
