@@ -17,7 +17,8 @@ from spcs_iac.targets.images import (
     is_local_registry,
     split_ref,
 )
-from spcs_iac.targets.snowflake import readback as rb
+from spcs_iac.targets.snowflake.sql import show_like
+from spcs_iac.targets.snowflake.values import is_null, named_row, split_list
 
 if TYPE_CHECKING:
     from spcs_iac.model.kinds.spcs import Image
@@ -60,7 +61,7 @@ class SnowflakeImages:
             repo, image, tag = image_parts(req.name)
             key = tuple(ids.split_qualified(repo))
             row = repositories.get(key)
-            if row is None or rb.is_null(row.get("repository_url")):
+            if row is None or is_null(row.get("repository_url")):
                 continue  # no repository, hence no image
             digest = self._digest(f"{row['repository_url']}/{image}:{tag}", key, image, tag)
             if not digest:
@@ -78,7 +79,7 @@ class SnowflakeImages:
             # Fall back to what Snowflake lists (one cached query per repository).
             rows = self.db.query(f"SHOW IMAGES IN IMAGE REPOSITORY {ids.qualified(*repo_key)}")
             for row in rows:
-                if str(row.get("image_name")) == image and tag in rb.split_list(row.get("tags")):
+                if str(row.get("image_name")) == image and tag in split_list(row.get("tags")):
                     return str(row.get("digest") or "") or None
             return None
 
@@ -92,13 +93,9 @@ class SnowflakeImages:
         if not url and key in repositories:
             url = repositories[key].get("repository_url")
         if not url and fetch:
-            db_name, schema, name = key
-            rows = self.db.query(
-                f"SHOW IMAGE REPOSITORIES LIKE {ids.like_pattern(name)} IN SCHEMA {ids.qualified(db_name, schema)}",
-                cache=False,
-            )
-            url = next((r.get("repository_url") for r in rows if r.get("name") == name), None)
-        return None if rb.is_null(url) else str(url)
+            sql, name = show_like("IMAGE REPOSITORIES", image.repository_fqn)
+            url = (named_row(self.db.query(sql, cache=False), name) or {}).get("repository_url")
+        return None if is_null(url) else str(url)
 
     def create(self, image: Image, url: str, log: Callable[[str], None] | None) -> dict[str, Any]:
         ref = f"{url}/{image.name}:{image.tag}"

@@ -9,34 +9,23 @@ from __future__ import annotations
 from typing import Any
 
 from spcs_iac.errors import ProviderError
-from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
-from spcs_iac.targets.snowflake import readback as rb
+from spcs_iac.targets.snowflake.adapters import ADAPTERS
 from spcs_iac.targets.snowflake.connection import Db, Session, poll
-from spcs_iac.targets.snowflake.sql import Stmt, Wait, literal, owner_role
+from spcs_iac.targets.snowflake.readback import outputs_of
+from spcs_iac.targets.snowflake.sql import Stmt, Wait, literal, owner_role, show_like
+from spcs_iac.targets.snowflake.values import named_row, to_bool
 
 FAILED = ("FAILED", "INTERNAL_ERROR")
 JOB_FAILED = ("FAILED", "INTERNAL_ERROR", "CANCELLED", "CANCELLING")
 JOB_DONE = ("DONE",)
 
 
-def _in_schema(fqn: str) -> tuple[str, str, str]:
-    parts = ids.split_qualified(fqn)
-    if len(parts) != 3:
-        raise ProviderError(f"{fqn!r} is not a DATABASE.SCHEMA.NAME")
-    return parts[0], parts[1], parts[2]
-
-
 def show_one(db: Db, sess: Session, what: str, fqn: str, role: str | None,
              in_schema: bool = True) -> dict[str, Any] | None:
     """``SHOW <what> LIKE '<name>' [IN SCHEMA db.s]`` filtered to the exact name."""
-    if in_schema:
-        database, schema, name = _in_schema(fqn)
-        scope = f" IN SCHEMA {ids.qualified(database, schema)}"
-    else:
-        name, scope = ids.split_qualified(fqn)[-1], ""
-    rows = db.run(sess, Stmt((f"SHOW {what} LIKE {ids.like_pattern(name)}{scope}",), role))
-    return next((r for r in rows if str(r.get("name")) == name), None)
+    sql, name = show_like(what, fqn, in_schema)
+    return named_row(db.run(sess, Stmt((sql,), role)), name)
 
 
 def service_logs(db: Db, sess: Session, fqn: str, container: str, instance: int | str = 0, lines: int = 50,
@@ -152,16 +141,15 @@ def job_failure(db: Db, sess: Session, fqn: str, role: str | None, status: str, 
 
 def outputs_after(db: Db, sess: Session, r: Resource) -> dict[str, Any]:
     """Outputs Snowflake assigns on creation: repository URLs, service DNS names and ingress URLs."""
+    adapter = ADAPTERS[r.kind]
+    if adapter.after_apply is None:
+        return {}
     role = owner_role(r)
-    if r.kind == "image_repository":
-        row = show_one(db, sess, "IMAGE REPOSITORIES", r.fqn, role)
-        return rb.outputs_of(r.kind, row) if row else {}
-    if r.kind == "service":
-        row = show_one(db, sess, "SERVICES", r.fqn, role)
-        out = rb.outputs_of(r.kind, row) if row else {}
+    row = show_one(db, sess, adapter.after_apply, r.fqn, role)
+    out = outputs_of(r.kind, row) if row else {}
+    if adapter.public_endpoints:
         eps = db.run(sess, Stmt((f"SHOW ENDPOINTS IN SERVICE {r.fqn}",), role))
-        urls = {str(e.get("name")): e.get("ingress_url") for e in eps if rb.to_bool(e.get("is_public"))}
+        urls = {str(e.get("name")): e.get("ingress_url") for e in eps if to_bool(e.get("is_public"))}
         if urls:
             out["endpoints"] = urls
-        return out
-    return {}
+    return out

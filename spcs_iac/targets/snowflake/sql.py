@@ -159,9 +159,16 @@ def int_literal(value: Any) -> str:
     return str(int(value))
 
 
+TRUE_TEXT = ("true", "y", "yes", "1", "on")  # how Snowflake and its users spell true ('Y' in SHOW output)
+
+
+def is_true(text: str) -> bool:
+    return text.strip().lower() in TRUE_TEXT
+
+
 def bool_literal(value: Any) -> str:
     if isinstance(value, str):
-        value = value.strip().lower() in ("true", "y", "yes", "1")
+        value = is_true(value)
     return "TRUE" if value else "FALSE"
 
 
@@ -285,6 +292,17 @@ def property_parts(r: Resource, *, overrides: Mapping[str, Any] | None = None,
     for key, part in items:
         out.extend((f"{key} =", part))
     return out
+
+
+def show_like(what: str, fqn: str, in_schema: bool = True) -> tuple[str, str]:
+    """``SHOW <what> LIKE '<name>' [IN SCHEMA db.s]`` reading one object, and the stored name to keep:
+    LIKE ignores case and '_' matches any character, so callers keep only rows of exactly that name."""
+    parts = ids.split_qualified(fqn)
+    if not in_schema:
+        return f"SHOW {what} LIKE {ids.like_pattern(parts[-1])}", parts[-1]
+    if len(parts) != 3:
+        raise ProviderError(f"{fqn!r} is not a DATABASE.SCHEMA.NAME")
+    return f"SHOW {what} LIKE {ids.like_pattern(parts[2])} IN SCHEMA {ids.qualified(*parts[:2])}", parts[2]
 
 
 # ---- service specifications and comment stamps ---------------------------------------------------

@@ -1,15 +1,15 @@
 """The places where Snowflake's syntax departs from ``CREATE <TYPE> name KEY = value ...``.
 
 Each function here handles one statement shape the generic builder cannot express: service and job
-specifications, function signatures, grants, the PUBLIC schema, compute-pool family swaps and drops.
-Values still come from the kind declarations (``Prop.sql``, ``Prop.fmt``) via :mod:`.sql`.
+specifications, function signatures, the PUBLIC schema, compute-pool family swaps and drops (grants are
+in :mod:`.grants`). The adapters (:mod:`.adapters`) say which kind uses which shape and which ALTER rule;
+values still come from the kind declarations (``Prop.sql``, ``Prop.fmt``) via :mod:`.sql`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import yaml
 
@@ -17,7 +17,7 @@ from spcs_iac.errors import ProviderError
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Outputs, Resource
 from spcs_iac.model.fields import FieldDecl, kind_props
-from spcs_iac.model.kinds.account import PRIVILEGES
+from spcs_iac.plan.model import Change
 from spcs_iac.targets.snowflake.sql import (
     Part,
     Step,
@@ -25,7 +25,6 @@ from spcs_iac.targets.snowflake.sql import (
     Upload,
     Wait,
     decl_named,
-    function_ref,
     ident,
     is_property,
     owner_role,
@@ -50,22 +49,8 @@ class AlterRule:
     string_names: frozenset[str] = frozenset()  # names written as string literals in ALTER
 
 
-ALTER_RULES: dict[str, AlterRule] = {
-    "ROLE": AlterRule(one_per_statement=True),
-    # §13.1: ALTER FUNCTION SET takes one property; SERVICE and ENDPOINT go together and the docs quote
-    # both as strings (UNCONFIRMED whether bare names are equivalent; strings are safe for '-').
-    "FUNCTION": AlterRule(one_per_statement=True, pairs=(("SERVICE", "ENDPOINT"),),
-                          string_names=frozenset({"SERVICE"})),
-    # §7: USERNAME and PASSWORD are set together; TF clears the comment with SET COMMENT = NULL.
-    "SECRET": AlterRule(pairs=(("USERNAME", "PASSWORD"),), unset_as_null=frozenset({"COMMENT"})),
-    # §8: DIRECTORY = (ENABLE = ...) is its own ALTER STAGE form.
-    "STAGE": AlterRule(separate=frozenset({"DIRECTORY"})),
-}
-
-
-def with_pairs(r: Resource, changed: list[FieldDecl]) -> list[FieldDecl]:
+def with_pairs(r: Resource, changed: list[FieldDecl], rule: AlterRule) -> list[FieldDecl]:
     """Add the partners of paired properties (SERVICE+ENDPOINT, USERNAME+PASSWORD)."""
-    rule = ALTER_RULES.get(r.sql_type, AlterRule())
     sqls = {d.prop.sql for d in changed}
     out = list(changed)
     for a, b in rule.pairs:
@@ -79,13 +64,12 @@ def with_pairs(r: Resource, changed: list[FieldDecl]) -> list[FieldDecl]:
     return sorted(out, key=lambda d: order.get(d.name, len(order)))
 
 
-def alter_statements(r: Resource, name: str, changed: Iterable[FieldDecl], role: str | None,
+def alter_statements(r: Resource, name: str, changed: Iterable[FieldDecl], role: str | None, rule: AlterRule,
                      extra_sets: Iterable[tuple[str, Part]] = ()) -> list[Stmt]:
-    """``ALTER <TYPE> name SET ...`` / ``UNSET ...`` for changed declared properties."""
-    rule = ALTER_RULES.get(r.sql_type, AlterRule())
+    """``ALTER <TYPE> name SET ...`` / ``UNSET ...`` for changed declared properties, as ``rule`` allows."""
     sets: list[tuple[str, Part]] = list(extra_sets)
     unsets: list[str] = []
-    for decl in with_pairs(r, list(changed)):
+    for decl in with_pairs(r, list(changed), rule):
         prop = decl.prop
         if not is_property(prop):
             raise ProviderError(
@@ -136,12 +120,8 @@ def _one_per_statement(sets: list[tuple[str, Part]], rule: AlterRule) -> list[li
     return groups
 
 
-OWNERSHIP_TYPES = {"EXTERNAL ACCESS INTEGRATION": "INTEGRATION"}
-
-
-def ownership_statement(r: Resource, name: str, new_owner: str, old_owner: str | None) -> Stmt:
+def ownership_statement(on_type: str, name: str, new_owner: str, old_owner: str | None) -> Stmt:
     """Owner change in place (§3.2); runs as the current owner, which holds OWNERSHIP."""
-    on_type = OWNERSHIP_TYPES.get(r.sql_type, r.sql_type)
     return stmt("GRANT OWNERSHIP ON", on_type, name, "TO ROLE", new_owner, "COPY CURRENT GRANTS", role=old_owner)
 
 
@@ -221,124 +201,49 @@ def create_function(r: Resource, outputs: Outputs) -> list[Step]:
     return [stmt("CREATE FUNCTION", f"{name}({args})", returns, property_parts(r), path, role=owner_role(r))]
 
 
-# ---- grants ------------------------------------------------------------------------------------------------
-ALL = "ALL"
-
-
-def privilege(p: str) -> str:
-    text = " ".join(p.replace("_", " ").upper().split()) if p.upper() != "USE_ANY_ROLE" else "USE_ANY_ROLE"
-    text = ALL if text == "ALL PRIVILEGES" else text
-    if not text.replace(" ", "").replace("_", "").isalpha():
-        raise ProviderError(f"privilege {p!r} is not a privilege name")
-    return text
-
-
-def privilege_diff(before: Iterable[str] | None, after: Iterable[str]) -> tuple[list[str], list[str]]:
-    """(to grant, to revoke). ALL covers every privilege, so wanting ALL never revokes."""
-    have = {privilege(p) for p in before or []}
-    want = {privilege(p) for p in after}
-    if ALL in want:
-        return ([] if ALL in have else [ALL]), []
-    return sorted(want - have), sorted(have - want)
-
-
-def grant_target(on_type: str, on_name: str) -> str:
-    return "ACCOUNT" if on_type == "ACCOUNT" else f"{on_type} {on_name}"
-
-
-def grant_statement(privs: list[str], target: str, grantee: str, grant_option: bool, role: str | None) -> Stmt:
-    return stmt("GRANT", ", ".join(privs), "ON", target, "TO ROLE", grantee,
-                "WITH GRANT OPTION" if grant_option else None, role=role)
-
-
-def revoke_statement(privs: list[str], target: str, grantee: str, role: str | None) -> Stmt:
-    return stmt("REVOKE", ", ".join(privs), "ON", target, "FROM ROLE", grantee, role=role)
-
-
-def grant_identity(r: Resource) -> tuple[str, str]:
-    """(target clause, quoted grantee) of a declared Grant."""
-    to = r.to  # type: ignore[attr-defined]
-    grantee = ids.quote(to.name if isinstance(to, Resource) else to)
-    on_type = r.on_type  # type: ignore[attr-defined]
-    if on_type == "ACCOUNT":
-        return "ACCOUNT", grantee
-    on_name = r.on_name  # type: ignore[attr-defined]
-    if on_type not in PRIVILEGES:
-        raise ProviderError(f"{r.describe()}: cannot grant on {on_type}")
-    return grant_target(on_type, function_ref(on_name) if on_type == "FUNCTION" else ident(on_name)), grantee
-
-
-def create_grant(r: Resource, outputs: Outputs) -> list[Step]:
-    target, grantee = grant_identity(r)
-    privs, _ = privilege_diff([], r.privileges)  # type: ignore[attr-defined]
-    return [grant_statement(privs, target, grantee, bool(r.grant_option), owner_role(r))]  # type: ignore[attr-defined]
-
-
-def update_grant(r: Resource, before: Any) -> list[Step]:
-    target, grantee = grant_identity(r)
-    grant, revoke = privilege_diff(before if isinstance(before, list) else [], r.privileges)  # type: ignore[attr-defined]
-    steps: list[Step] = []
-    if revoke:
-        steps.append(revoke_statement(revoke, target, grantee, owner_role(r)))
-    if grant:
-        steps.append(grant_statement(grant, target, grantee, bool(r.grant_option), owner_role(r)))  # type: ignore[attr-defined]
-    return steps
-
-
-def create_role_grant(r: Resource, outputs: Outputs) -> list[Step]:
-    role, to_role = (x.name if isinstance(x, Resource) else x for x in (r.role, r.to_role))  # type: ignore[attr-defined]
-    return [stmt("GRANT ROLE", ids.quote(role), "TO ROLE", ids.quote(to_role), role=owner_role(r))]
-
-
-CREATE_SPECIAL: dict[str, Callable[[Resource, Outputs], list[Step]]] = {
-    "schema": create_schema,
-    "service": create_service,
-    "job_service": create_job,
-    "service_function": create_function,
-    "grant": create_grant,
-    "role_grant": create_role_grant,
-}
-
-
 # ---- UPDATE specials ------------------------------------------------------------------------------------------
-def update_pool(r: Resource, changed: list[FieldDecl], role: str | None, outputs: Outputs) -> list[Step] | None:
+def update_pool(change: Change, changed: list[FieldDecl], role: str | None, outputs: Outputs,
+                rule: AlterRule) -> list[Step] | None:
     """INSTANCE_FAMILY changes only while the pool is fully suspended (§9.3)."""
+    r = _desired(change)
     if not any(d.name == "instance_family" for d in changed):
         return None
     head = ("ALTER", r.sql_type, r.fqn)
     return [
         stmt(*head, "SUSPEND", role=role),
         Wait("pool_suspended", r.fqn, role),
-        *alter_statements(r, r.fqn, changed, role),
+        *alter_statements(r, r.fqn, changed, role, rule),
         stmt(*head, "RESUME", role=role),
     ]
 
 
-def update_service(r: Resource, changed: list[FieldDecl], role: str | None, outputs: Outputs) -> list[Step] | None:
+def update_service(change: Change, changed: list[FieldDecl], role: str | None, outputs: Outputs,
+                   rule: AlterRule) -> list[Step] | None:
     """A spec change is an upgrade (§11.2); the comment then carries the new spec stamp."""
+    r = _desired(change)
     names = {d.name for d in changed}
     if not names & {"spec", "comment", *SPEC_LOCATION}:
         return None
     rest = [d for d in changed if d.name not in ("spec", "comment", *SPEC_LOCATION)]
     stamp = ("COMMENT", ids.string_literal(_stamped_comment(r, outputs)))
     if not names & {"spec", *SPEC_LOCATION}:
-        return list(alter_statements(r, r.fqn, rest, role, extra_sets=[stamp]))
-    steps: list[Step] = list(alter_statements(r, r.fqn, rest, role))
+        return list(alter_statements(r, r.fqn, rest, role, rule, extra_sets=[stamp]))
+    steps: list[Step] = list(alter_statements(r, r.fqn, rest, role, rule))
     first, source = spec_source(r, outputs, role)
     steps.extend(first)
     steps.append(stmt("ALTER", r.sql_type, r.fqn, source, role=role))
     steps.append(Wait("service_ready", r.fqn, role))
     # Stamped last: if the upgrade fails, the old stamp makes the next plan retry it.
-    steps.extend(alter_statements(r, r.fqn, [], role, extra_sets=[stamp]))
+    steps.extend(alter_statements(r, r.fqn, [], role, rule, extra_sets=[stamp]))
     return steps
 
 
 SPEC_LOCATION = ("spec_stage", "spec_file")  # where the spec is read from: a change re-runs the upgrade
 
-UPDATE_SPECIAL: dict[str, Callable[[Resource, list[FieldDecl], str | None, Outputs], list[Step] | None]] = {
-    "compute_pool": update_pool,
-    "service": update_service,
-}
+
+def _desired(change: Change) -> Resource:
+    assert change.resource is not None, "an update always carries the declared object"
+    return change.resource
 
 
 # ---- DELETE -----------------------------------------------------------------------------------------------------
@@ -346,12 +251,8 @@ def drop_statement(sql_type: str, name: str, role: str | None, suffix: str | Non
     return stmt("DROP", sql_type, "IF EXISTS", name, suffix, role=role)
 
 
-def delete_pool(name: str, role: str | None) -> list[Step]:
+def delete_pool(change: Change, role: str | None) -> list[Step]:
     # A pool with services cannot be dropped; STOP ALL drops them first (§9.4).
+    name = ident(change.name)
     return [stmt("ALTER COMPUTE POOL IF EXISTS", name, "STOP ALL", role=role),
             drop_statement("COMPUTE POOL", name, role)]
-
-
-def granted_privileges(props: Mapping[str, Any] | None) -> list[str]:
-    privs = (props or {}).get("privileges")
-    return list(privs) if isinstance(privs, list) and privs else []

@@ -1,5 +1,5 @@
 """Which statements a change runs. The planner chose the action and the changed fields; this only maps
-them to SQL, through the generic builder in :mod:`.sql` or a shape from :mod:`.sql_special`."""
+them to SQL, through the generic builder in :mod:`.sql` or the shape the kind's adapter names."""
 
 from __future__ import annotations
 
@@ -7,28 +7,18 @@ from spcs_iac.errors import ProviderError
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Outputs, Resource
 from spcs_iac.model.fields import FieldDecl, Update, kind_props
-from spcs_iac.model.kinds import KINDS
 from spcs_iac.plan.model import Action, Change
 from spcs_iac.targets.snowflake import sql_special as sp
-from spcs_iac.targets.snowflake.sql import (
-    Step,
-    Stmt,
-    function_ref,
-    grant_parts,
-    ident,
-    owner_role,
-    property_parts,
-    role_grant_parts,
-    stmt,
-)
-
-NOT_SQL = ("image",)  # built and pushed with Docker (images.py), never deleted individually (§10.1)
+from spcs_iac.targets.snowflake.adapters import ADAPTERS
+from spcs_iac.targets.snowflake.sql import Step, Stmt, owner_role, property_parts, stmt
 
 
 def create_steps(r: Resource, outputs: Outputs) -> list[Step]:
-    special = sp.CREATE_SPECIAL.get(r.kind)
-    if special is not None:
-        return special(r, outputs)
+    adapter = ADAPTERS[r.kind]
+    if not adapter.sql:
+        return []
+    if adapter.create is not None:
+        return adapter.create(r, outputs)
     return [stmt("CREATE", r.sql_type, r.fqn, property_parts(r), role=owner_role(r))]
 
 
@@ -44,7 +34,7 @@ def forces_replace(change: Change) -> list[str]:
     r = change.resource
     assert r is not None
     out = [d.name for d in changed_decls(change) if d.prop.update is Update.REPLACE]
-    if "owner" in change.changed_fields and type(r).owner_change is Update.REPLACE:
+    if "owner" in change.changed_fields and type(r).owner_change is Update.REPLACE and "owner" not in out:
         out.append("owner")
     return out
 
@@ -66,53 +56,34 @@ def recorded_owner(change: Change) -> str | None:
 def update_steps(change: Change, outputs: Outputs) -> list[Step]:
     r = change.resource
     assert r is not None
+    adapter = ADAPTERS[r.kind]
+    if not adapter.sql:
+        return []
     changed = changed_decls(change)
     role = owner_role(r)
     steps: list[Step] = []
     if any(d.name == "owner" for d in changed):
         changed = [d for d in changed if d.name != "owner"]
-        if owner_role(r) and r.kind not in ("grant", "role_grant") and r.kind not in NOT_SQL:
-            name = function_ref(r.fqn) if r.kind == "service_function" else r.fqn
-            steps.append(sp.ownership_statement(r, name, owner_role(r), current_owner(change)))
-    if r.kind in NOT_SQL or r.kind == "role_grant":
-        return steps
-    if r.kind == "grant":
-        before = next((f.before for f in change.fields if f.name == "privileges"), None)
-        if any(d.name == "privileges" for d in changed):
-            steps.extend(sp.update_grant(r, before))
-        return steps
+        if role and adapter.owned:
+            on_type = adapter.ownership_type or r.sql_type
+            steps.append(sp.ownership_statement(on_type, adapter.sql_name(r.fqn), role, current_owner(change)))
     if not changed:
         return steps
-    special = sp.UPDATE_SPECIAL.get(r.kind)
-    found = special(r, changed, role, outputs) if special is not None else None
-    steps.extend(found if found is not None else sp.alter_statements(r, r.fqn, changed, role))
+    found = adapter.update(change, changed, role, outputs, adapter.alter) if adapter.update is not None else None
+    steps.extend(found if found is not None else sp.alter_statements(r, r.fqn, changed, role, adapter.alter))
     return steps
 
 
 def delete_steps(change: Change) -> list[Step]:
-    kind, name = change.kind, change.name
-    cls = KINDS.get(kind)
-    if cls is None:
-        raise ProviderError(f"{change.address}: unknown kind {kind!r}")
+    adapter = ADAPTERS.get(change.kind)
+    if adapter is None:
+        raise ProviderError(f"{change.address}: unknown kind {change.kind!r}")
     role = recorded_owner(change) or current_owner(change)
-    if kind in NOT_SQL:
+    if not adapter.sql:
         return []
-    if kind == "grant":
-        grantee, on_type, on_name = grant_parts(name)
-        privs = sp.granted_privileges(change.observed) or sp.granted_privileges(
-            change.prior.props if change.prior else None) or [sp.ALL]
-        privs = sorted({sp.privilege(p) for p in privs})
-        return [sp.revoke_statement(privs, sp.grant_target(on_type, on_name), ids.quote(grantee), role)]
-    if kind == "role_grant":
-        granted, to_role = role_grant_parts(name)
-        return [stmt("REVOKE ROLE", ids.quote(granted), "FROM ROLE", ids.quote(to_role), role=role)]
-    if kind == "compute_pool":
-        return sp.delete_pool(ident(name), role)
-    if kind in ("service", "job_service"):
-        return [sp.drop_statement("SERVICE", ident(name), role, "FORCE")]
-    if kind == "service_function":
-        return [sp.drop_statement("FUNCTION", function_ref(name), role)]
-    return [sp.drop_statement(cls.sql_type, ident(name), role)]
+    if adapter.delete is not None:
+        return adapter.delete(change, role)
+    return [sp.drop_statement(adapter.cls.sql_type, adapter.sql_name(change.name), role, adapter.drop_suffix)]
 
 
 def change_steps(change: Change, outputs: Outputs) -> list[Step]:

@@ -1,0 +1,222 @@
+"""Grants and role grants: the two kinds that are not objects of their own.
+
+They are created with GRANT, removed with REVOKE, have no OWNERSHIP, no ALTER and no SHOW of their own:
+they are read back from ``SHOW GRANTS TO ROLE`` (what a role holds) and ``SHOW GRANTS OF ROLE`` (who holds
+a role), once the roles are known to exist. The adapters (:mod:`.adapters`) point here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from spcs_iac.errors import ProviderError
+from spcs_iac.model import identifiers as ids
+from spcs_iac.model.base import Outputs, Resource
+from spcs_iac.model.fields import FieldDecl
+from spcs_iac.model.kinds.account import GRANT_TARGETS, PRIVILEGES
+from spcs_iac.model.kinds.services import canonical_type
+from spcs_iac.plan.model import Change
+from spcs_iac.plan.target import Observed, ReadRequest
+from spcs_iac.targets.snowflake.sql import (
+    Step,
+    Stmt,
+    function_parts,
+    function_ref,
+    grant_parts,
+    ident,
+    owner_role,
+    role_grant_parts,
+    stmt,
+)
+from spcs_iac.targets.snowflake.sql_special import AlterRule
+from spcs_iac.targets.snowflake.values import raw_parts, split_commas, stored_part, to_bool, unquote_ident
+
+Key = tuple[str, ...]
+ALL = "ALL"
+# Privileges GRANT ALL does not include (granted only explicitly or only on shared databases).
+NOT_IN_ALL = frozenset({"USE_ANY_ROLE", "SERVICE READ", "SERVICE WRITE", "IMPORTED PRIVILEGES"})
+MULTIWORD_TYPES = frozenset({"DOUBLE PRECISION", "CHARACTER VARYING", "TIMESTAMP WITH TIME ZONE",
+                             "TIMESTAMP WITHOUT TIME ZONE", "TIMESTAMP WITH LOCAL TIME ZONE"})
+
+
+# ---- privileges --------------------------------------------------------------------------------------------
+def privilege(p: str) -> str:
+    """One spelling per privilege: ``create_service`` / ``CREATE  SERVICE`` -> ``CREATE SERVICE``."""
+    text = " ".join(p.replace("_", " ").upper().split()) if p.upper() != "USE_ANY_ROLE" else "USE_ANY_ROLE"
+    text = ALL if text == "ALL PRIVILEGES" else text
+    if not text.replace(" ", "").replace("_", "").isalpha():
+        raise ProviderError(f"privilege {p!r} is not a privilege name")
+    return text
+
+
+def privileges(privs: Iterable[str]) -> list[str]:
+    """A privilege set: normalised, without repeats, sorted."""
+    return sorted({privilege(p) for p in privs})
+
+
+def privilege_diff(before: Iterable[str] | None, after: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(to grant, to revoke). ALL covers every privilege, so wanting ALL never revokes."""
+    have = set(privileges(before or []))
+    want = set(privileges(after))
+    if ALL in want:
+        return ([] if ALL in have else [ALL]), []
+    return sorted(want - have), sorted(have - want)
+
+
+def granted_privileges(props: Mapping[str, Any] | None) -> list[str]:
+    privs = (props or {}).get("privileges")
+    return list(privs) if isinstance(privs, list) and privs else []
+
+
+def covers_all(on_type: str, privs: list[str]) -> bool:
+    """Whether the privileges read back amount to what ``GRANT ALL`` gives on this securable type."""
+    core = {p for p in PRIVILEGES.get(on_type, frozenset()) if p not in NOT_IN_ALL}
+    return bool(privs) and core <= set(privs)
+
+
+# ---- statements --------------------------------------------------------------------------------------------
+def grant_target(on_type: str, on_name: str) -> str:
+    return "ACCOUNT" if on_type == "ACCOUNT" else f"{on_type} {on_name}"
+
+
+def grant_statement(privs: list[str], target: str, grantee: str, grant_option: bool, role: str | None) -> Stmt:
+    return stmt("GRANT", ", ".join(privs), "ON", target, "TO ROLE", grantee,
+                "WITH GRANT OPTION" if grant_option else None, role=role)
+
+
+def revoke_statement(privs: list[str], target: str, grantee: str, role: str | None) -> Stmt:
+    return stmt("REVOKE", ", ".join(privs), "ON", target, "FROM ROLE", grantee, role=role)
+
+
+def grant_identity(r: Resource) -> tuple[str, str]:
+    """(target clause, quoted grantee) of a declared Grant."""
+    to = r.to  # type: ignore[attr-defined]
+    grantee = ids.quote(to.name if isinstance(to, Resource) else to)
+    on_type = r.on_type  # type: ignore[attr-defined]
+    if on_type == "ACCOUNT":
+        return "ACCOUNT", grantee
+    on_name = r.on_name  # type: ignore[attr-defined]
+    if on_type not in PRIVILEGES:
+        raise ProviderError(f"{r.describe()}: cannot grant on {on_type}")
+    return grant_target(on_type, function_ref(on_name) if on_type == "FUNCTION" else ident(on_name)), grantee
+
+
+def create_grant(r: Resource, outputs: Outputs) -> list[Step]:
+    target, grantee = grant_identity(r)
+    privs, _ = privilege_diff([], r.privileges)  # type: ignore[attr-defined]
+    return [grant_statement(privs, target, grantee, bool(r.grant_option), owner_role(r))]  # type: ignore[attr-defined]
+
+
+def update_grant(change: Change, changed: list[FieldDecl], role: str | None, outputs: Outputs,
+                 rule: AlterRule) -> list[Step]:
+    """Privileges change with GRANT / REVOKE of the difference; nothing else changes in place."""
+    r = change.resource
+    assert r is not None
+    if not any(d.name == "privileges" for d in changed):
+        return []
+    before = next((f.before for f in change.fields if f.name == "privileges"), None)
+    target, grantee = grant_identity(r)
+    grant, revoke = privilege_diff(before if isinstance(before, list) else [], r.privileges)  # type: ignore[attr-defined]
+    steps: list[Step] = []
+    if revoke:
+        steps.append(revoke_statement(revoke, target, grantee, owner_role(r)))
+    if grant:
+        steps.append(grant_statement(grant, target, grantee, bool(r.grant_option), owner_role(r)))  # type: ignore[attr-defined]
+    return steps
+
+
+def delete_grant(change: Change, role: str | None) -> list[Step]:
+    """REVOKE what was granted: as read back, else as recorded, else ALL."""
+    grantee, on_type, on_name = grant_parts(change.name)
+    privs = granted_privileges(change.observed) or granted_privileges(
+        change.prior.props if change.prior else None) or [ALL]
+    return [revoke_statement(privileges(privs), grant_target(on_type, on_name), ids.quote(grantee), role)]
+
+
+def create_role_grant(r: Resource, outputs: Outputs) -> list[Step]:
+    role, to_role = (x.name if isinstance(x, Resource) else x for x in (r.role, r.to_role))  # type: ignore[attr-defined]
+    return [stmt("GRANT ROLE", ids.quote(role), "TO ROLE", ids.quote(to_role), role=owner_role(r))]
+
+
+def update_role_grant(change: Change, changed: list[FieldDecl], role: str | None, outputs: Outputs,
+                      rule: AlterRule) -> list[Step]:
+    return []  # its identity is all it has: any other change is a new grant
+
+
+def delete_role_grant(change: Change, role: str | None) -> list[Step]:
+    granted, to_role = role_grant_parts(change.name)
+    return [stmt("REVOKE ROLE", ids.quote(granted), "FROM ROLE", ids.quote(to_role), role=role)]
+
+
+# ---- read back -----------------------------------------------------------------------------------------------
+def grants_to_role(name: str) -> tuple[str, str]:
+    """(the role that must exist, the query) reading a Grant: what its grantee holds."""
+    grantee = grant_parts(name)[0]
+    return grantee, f"SHOW GRANTS TO ROLE {ids.quote(grantee)}"
+
+
+def grants_of_role(name: str) -> tuple[str, str]:
+    """(the role that must exist, the query) reading a RoleGrant: who holds the granted role."""
+    granted = role_grant_parts(name)[0]
+    return granted, f"SHOW GRANTS OF ROLE {ids.quote(granted)}"
+
+
+def observe_grant(req: ReadRequest, rows: list[dict[str, Any]]) -> Observed | None:
+    _, on_type, on_name = grant_parts(req.name)
+    want = target_key(on_type, on_name)
+    matching = [r for r in rows if str(r.get("privilege", "")).upper() != "OWNERSHIP"
+                and row_target_key(r) == want]
+    if not matching:
+        return None
+    privs = privileges(str(r["privilege"]) for r in matching)
+    declared = (req.resource.privileges if req.resource is not None  # type: ignore[attr-defined]
+                else (req.prior.props.get("privileges") if req.prior else None)) or []
+    if any(privilege(p) == ALL for p in declared) and covers_all(on_type, privs):
+        privs = list(declared)  # ALL was granted: no diff against the privileges ALL expands to
+    option = all(to_bool(r.get("grant_option")) for r in matching)
+    return Observed({"privileges": privs, "grant_option": option})
+
+
+def observe_role_grant(req: ReadRequest, rows: list[dict[str, Any]]) -> Observed | None:
+    _, to_role = role_grant_parts(req.name)
+    if any(str(r.get("granted_to", "")).upper() == "ROLE" and str(r.get("grantee_name")) == to_role for r in rows):
+        return Observed({})
+    return None
+
+
+def target_key(on_type: str, on_name: str) -> Key:
+    """Comparable identity of a securable, from the SQL name a Grant uses."""
+    if on_type == "ACCOUNT":
+        return ("ACCOUNT",)
+    if on_type == "FUNCTION":
+        parts, types = function_parts(on_name)
+        return ("FUNCTION", *parts, "()", *types)
+    return (on_type, *ids.split_qualified(on_name))
+
+
+_FN = re.compile(r"^(?P<name>.*)\((?P<args>.*)\)(?::.*)?$", re.S)
+
+
+def row_target_key(row: dict[str, Any]) -> Key | None:
+    """Comparable identity of the securable of a SHOW GRANTS row (``granted_on`` + ``name``)."""
+    on = str(row.get("granted_on") or "").upper().replace("_", " ")
+    if on == "ACCOUNT":
+        return ("ACCOUNT",)
+    if on not in GRANT_TARGETS:
+        return None
+    parts = raw_parts(str(row.get("name") or ""))
+    if on == "FUNCTION":
+        m = _FN.match(unquote_ident(parts[-1]))
+        if m is None:
+            return None
+        types = []
+        for arg in split_commas(m.group("args")):
+            words = arg.split()
+            if len(words) >= 2 and " ".join(words).upper() not in MULTIWORD_TYPES:
+                words = words[1:]  # "NAME TYPE" (how Snowflake shows arguments) -> TYPE
+            if words:
+                types.append(canonical_type(" ".join(words).upper()))
+        return ("FUNCTION", *(stored_part(p) for p in parts[:-1]), m.group("name"), "()", *types)
+    return (on, *(stored_part(p) for p in parts))
