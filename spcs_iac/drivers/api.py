@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from spcs_iac.apply.executor import ApplyResult, Executor
@@ -17,7 +18,7 @@ from spcs_iac.graph.build import build_graph
 from spcs_iac.model.declaration import bind_secrets
 from spcs_iac.plan.planner import make_plan
 from spcs_iac.plan.stale import stale_reasons
-from spcs_iac.state.store import StateStore
+from spcs_iac.state.backend import StateBackend, open_state, state_url
 
 if TYPE_CHECKING:
     from spcs_iac.model.stack import Stack
@@ -57,16 +58,40 @@ def _prepare(stack: Stack) -> Any:
     return build_graph(stack)
 
 
+@contextmanager
+def stack_state(stack: Stack, target: str, provider: Provider | None = None, *, state: str | None = None,
+                state_dir: str | None = None, **provider_options: Any) -> Iterator[StateBackend]:
+    """The state backend in force for this stack and target (``--state``, ``SPCS_IAC_STATE``, the stack's
+    ``state=``, else files in ``state_dir``). A state in the account uses the target's connection, or
+    opens one with ``provider_options`` when the target is not Snowflake."""
+    url = state_url(state, stack.state, state_dir)
+    if not url.startswith("snowflake://"):
+        yield open_state(url, stack.name, target)
+        return
+    own = None
+    if provider is None or not hasattr(provider, "state_sql"):
+        own = get_provider("snowflake", stack.name, **provider_options)
+    try:
+        yield open_state(url, stack.name, target, sql=(own or provider).state_sql())  # type: ignore[union-attr]
+    finally:
+        if own is not None:
+            own.close()
+
+
 def plan_stack(stack: Stack, target: str, *, provider: Provider | None = None, state_dir: str | None = None,
-               assume_empty: bool = False, destroy: bool = False, **provider_options: Any) -> Plan:
+               assume_empty: bool = False, destroy: bool = False, state: str | None = None,
+               **provider_options: Any) -> Plan:
     graph = _prepare(stack)
     own = provider is None
     provider = provider or get_provider(target, stack.name, state_dir=state_dir, connect=not assume_empty,
                                         **provider_options)
     try:
-        state = StateStore(stack.name, target, state_dir)
-        return make_plan(stack.name, target, graph, provider, state.entries, destroy=destroy,
-                         assume_empty=assume_empty)
+        if assume_empty:
+            return make_plan(stack.name, target, graph, provider, {}, destroy=destroy, assume_empty=True)
+        with stack_state(stack, target, provider, state=state, state_dir=state_dir, **provider_options) as store:
+            plan = make_plan(stack.name, target, graph, provider, store.entries, destroy=destroy)
+            plan.serial = store.serial
+            return plan
     finally:
         if own:
             provider.close()
@@ -75,7 +100,7 @@ def plan_stack(stack: Stack, target: str, *, provider: Provider | None = None, s
 def apply_stack(stack: Stack, target: str, *, provider: Provider | None = None, state_dir: str | None = None,
                 parallelism: int = 8, log: Callable[[str], None] | None = None, destroy: bool = False,
                 confirm: Callable[[Plan], bool] | None = None, saved: Plan | None = None,
-                **provider_options: Any) -> ApplyResult:
+                state: str | None = None, lock_timeout: float = 0.0, **provider_options: Any) -> ApplyResult:
     """Plan under the state lock, optionally ask ``confirm(plan)``, then execute.
 
     With ``saved`` (a plan made earlier, e.g. read back with Plan.from_json), exactly that plan is
@@ -85,9 +110,10 @@ def apply_stack(stack: Stack, target: str, *, provider: Provider | None = None, 
     own = provider is None
     provider = provider or get_provider(target, stack.name, state_dir=state_dir, **provider_options)
     try:
-        store = StateStore(stack.name, target, state_dir)
-        with store.locked("destroy" if destroy else "apply"):
+        with (stack_state(stack, target, provider, state=state, state_dir=state_dir, **provider_options) as store,
+              store.locked("destroy" if destroy else "apply", wait=lock_timeout)):
             plan = make_plan(stack.name, target, graph, provider, store.entries, destroy=destroy)
+            plan.serial = store.serial
             if saved is not None:
                 plan = _checked(saved, plan, stack)
             if confirm is not None and not confirm(plan):
@@ -103,6 +129,8 @@ def apply_stack(stack: Stack, target: str, *, provider: Provider | None = None, 
 def _checked(saved: Plan, fresh: Plan, stack: Stack) -> Plan:
     """The saved plan, if it still holds, with its secret values bound from the stack."""
     reasons = stale_reasons(saved, fresh)
+    if saved.serial is not None and saved.serial != fresh.serial:
+        reasons.insert(0, f"the state changed since the plan was made (serial {saved.serial}, now {fresh.serial})")
     if reasons:
         shown = "\n  ".join(reasons[:20]) + ("\n  ..." if len(reasons) > 20 else "")
         raise SpcsIacError(f"the saved plan is stale; make a new plan:\n  {shown}")

@@ -17,13 +17,16 @@ STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 class Stack:
     """Objects are added with :meth:`add`; objects they reference are included automatically."""
 
-    def __init__(self, name: str, *, default_target: str = "local") -> None:
+    def __init__(self, name: str, *, default_target: str = "local", state: str | None = None) -> None:
+        """``state`` is where the state lives, e.g. ``snowflake://OPS.SPCS_IAC_STATE`` (default: files in
+        ``.spcs-iac``; ``--state`` and ``SPCS_IAC_STATE`` override it)."""
         if not STACK_NAME.match(name):
             raise StackValidationError(
                 [Issue(f"Stack {name!r}", "name", "letters, digits, '.', '_' or '-', at most 63", name)]
             )
         self.name = name
         self.default_target = default_target
+        self.state = state
         self._added: list[Resource] = []
         self._index: dict[str, Resource] | None = None
 

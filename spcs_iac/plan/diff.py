@@ -40,14 +40,17 @@ def field_changes(cls: type[Resource], want: Mapping[str, Any], observed: Mappin
         value = want.get(d.name)
         if value is None and prop.unset is Unset.IGNORE:
             continue
-        if prop.readable and observed is not None:
-            have = observed.get(d.name, _MISSING)
-            if have is _MISSING:
-                continue
+        have = observed.get(d.name, _MISSING) if prop.readable and observed is not None else _MISSING
+        if have is not _MISSING:
+            pass
         elif recorded is not None:
+            # Not read back (a secret, or a column the target does not show): compare with what was
+            # last applied, so a declared change is never dropped.
             have = recorded.get(d.name)
-        elif value is None:
-            continue  # neither declared nor ever applied: nothing to compare
+        elif value is None or prop.readable:
+            # Neither applied by this stack nor shown by the target: nothing to compare it with (an
+            # adopted object's field the target does not show is taken as it is).
+            continue
         else:
             have = UNKNOWN
         if not same(value, have, prop):

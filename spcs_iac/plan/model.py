@@ -141,6 +141,8 @@ class Plan:
     changes: list[Change]
     destroy: bool = False
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # known at plan time: recorded + read
+    serial: int | None = None  # the state version the plan was made from
+    source: str | None = None  # where the stack was loaded from (a saved plan is applied with it)
 
     @property
     def actionable(self) -> list[Change]:
@@ -170,6 +172,8 @@ class Plan:
             "stack": self.stack,
             "target": self.target,
             "destroy": self.destroy,
+            "serial": self.serial,
+            "source": self.source,
             "changes": [c.to_json() for c in self.actionable],
             "unchanged": [c.to_json() for c in self.changes if c.action is Action.NOOP],
             "outputs": self.outputs,
@@ -191,7 +195,8 @@ class Plan:
         unchanged = [c for c in changes if c.address not in order]
         acting = sorted((c for c in changes if c.address in order), key=lambda c: order[c.address])
         return cls(stack=data["stack"], target=data["target"], changes=acting + unchanged,
-                   destroy=bool(data.get("destroy")), outputs=dict(data.get("outputs") or {}))
+                   destroy=bool(data.get("destroy")), outputs=dict(data.get("outputs") or {}),
+                   serial=data.get("serial"), source=data.get("source"))
 
 
 def _rebuild_resources(changes: list[Change], kinds: dict[str, type[Resource]] | None) -> None:

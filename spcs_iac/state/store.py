@@ -1,11 +1,12 @@
-"""The state file: what this stack manages on a target, written atomically under a lock.
+"""The file backend: what this stack manages on a target, in a JSON file written atomically under a lock.
 
 One JSON file per stack and target, plus a journal beside it while an apply runs. Every successful
 operation is recorded at once as one appended journal line (cheap, so large parallel applies are not
 serialised on rewriting the whole file); when the lock is released the journal is folded into the JSON
 file (temp file, fsync, rename) and removed. Loading replays a journal left by a killed process, and
 ignores a torn last line, so a crash never loses a recorded success nor leaves an unreadable state.
-Secret values never enter it: kinds hash them in ``desired()`` before anything is recorded.
+Secret values never enter it: kinds hash them in ``desired()`` before anything is recorded. Each
+version written is also kept under ``history/`` (``state history``).
 """
 
 from __future__ import annotations
@@ -15,30 +16,28 @@ import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from spcs_iac.errors import StateLockedError
+from spcs_iac.state.backend import (
+    DEFAULT_STATE_DIR,
+    STATE_VERSION,
+    StateBackend,
+    StateEntry,
+    StateVersion,
+)
 from spcs_iac.state.files import write_json_atomic
 
-STATE_VERSION = 1
-DEFAULT_STATE_DIR = ".spcs-iac"
+__all__ = ["DEFAULT_STATE_DIR", "STATE_VERSION", "StateEntry", "StateStore"]
+LOCK_POLL_SECONDS = 0.2
 
 
-@dataclass
-class StateEntry:
-    kind: str
-    name: str
-    props: dict[str, Any] = field(default_factory=dict)
-    outputs: dict[str, Any] = field(default_factory=dict)
-    depends_on: list[str] = field(default_factory=list)
-    owner: str | None = None
-
-
-class StateStore:
+class StateStore(StateBackend):
     def __init__(self, stack: str, target: str, state_dir: str | os.PathLike[str] | None = None) -> None:
         self.dir = Path(state_dir or os.environ.get("SPCS_IAC_STATE_DIR") or DEFAULT_STATE_DIR)
         self.stack = stack
@@ -46,7 +45,9 @@ class StateStore:
         self.path = self.dir / f"{stack}.{target}.json"
         self.lock_path = self.dir / f"{stack}.{target}.lock"
         self.journal_path = self.dir / f"{stack}.{target}.journal"
+        self.history_dir = self.dir / "history"
         self._journal_fd: int | None = None
+        self._command = "edit"
         self.entries: dict[str, StateEntry] = {}
         self.serial = 0
         self._mutex = threading.Lock()
@@ -76,8 +77,21 @@ class StateStore:
             else:
                 self.entries.pop(item["address"], None)
 
-    def get(self, address: str) -> StateEntry | None:
-        return self.entries.get(address)
+    @property
+    def url(self) -> str:
+        return f"file://{self.dir}"
+
+    def history(self) -> list[StateVersion]:
+        out = []
+        for path in self.history_dir.glob(f"{self.stack}.{self.target}.*.json"):
+            try:
+                doc = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # a version being written right now
+            meta = doc.get("written") or {}
+            out.append(StateVersion(int(doc.get("serial", 0)), float(meta.get("at", 0)), str(meta.get("by", "?")),
+                                    str(meta.get("command", "?")), len(doc.get("resources") or {})))
+        return sorted(out, key=lambda v: v.serial)
 
     # ---- writing --------------------------------------------------------------------------------
     def record(self, address: str, entry: StateEntry) -> None:
@@ -106,21 +120,32 @@ class StateStore:
             "stack": self.stack,
             "target": self.target,
             "serial": self.serial,
+            "written": {"at": time.time(), "by": f"{_user()}@{socket.gethostname()} pid {os.getpid()}",
+                        "command": self._command},
             "resources": {a: asdict(e) for a, e in sorted(self.entries.items())},
         }
         write_json_atomic(self.path, doc)
+        self.history_dir.mkdir(exist_ok=True)
+        write_json_atomic(self.history_dir / f"{self.stack}.{self.target}.{self.serial:08d}.json", doc)
 
     # ---- locking --------------------------------------------------------------------------------
     @contextmanager
-    def locked(self, command: str = "apply") -> Iterator[StateStore]:
+    def locked(self, command: str = "apply", wait: float = 0.0) -> Iterator[StateStore]:
         self.dir.mkdir(parents=True, exist_ok=True)
-        info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(), "command": command}
-        try:
-            fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            raise StateLockedError(self._lock_message()) from None
+        info = {"id": uuid.uuid4().hex[:12], "pid": os.getpid(), "host": socket.gethostname(),
+                "since": time.time(), "command": command}
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                break
+            except FileExistsError:
+                if time.monotonic() >= deadline:
+                    raise StateLockedError(self._lock_message()) from None
+                time.sleep(LOCK_POLL_SECONDS)
         with os.fdopen(fd, "w") as fh:
             json.dump(info, fh)
+        self._command = command
         try:
             self.load()
             if self.journal_path.exists():
@@ -130,6 +155,7 @@ class StateStore:
             yield self
         finally:
             self._close_journal()
+            self._command = "edit"
             self.lock_path.unlink(missing_ok=True)
 
     def _close_journal(self) -> None:
@@ -148,22 +174,30 @@ class StateStore:
             holder = {}
         pid, host = holder.get("pid"), holder.get("host")
         since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(holder.get("since", 0)))
-        who = f"{holder.get('command', '?')} (pid {pid} on {host}, since {since})"
+        who = f"{holder.get('command', '?')} (lock {holder.get('id', '?')}, pid {pid} on {host}, since {since})"
         if host == socket.gethostname() and isinstance(pid, int) and not _alive(pid):
             return (
                 f"stack {self.stack} on {self.target} has a stale lock left by {who}, which is no longer running. "
-                f"If no other apply is in progress, clear it with: spcs-iac force-unlock STACK --target "
-                f"{self.target} (or delete {self.lock_path})"
+                f"If no other apply is in progress, clear it with: spcs-iac force-unlock STACK "
+                f"{holder.get('id', '')} --target {self.target} (or delete {self.lock_path})"
             )
         return (
             f"stack {self.stack} on {self.target} is locked by {who}; wait for it to finish. "
             f"Lock file: {self.lock_path}"
         )
 
-    def force_unlock(self) -> bool:
-        existed = self.lock_path.exists()
+    def force_unlock(self, lock_id: str | None = None) -> bool:
+        try:
+            holder = json.loads(self.lock_path.read_text())
+        except FileNotFoundError:
+            return False
+        except ValueError:
+            holder = {}
+        if lock_id is not None and holder.get("id") != lock_id:
+            raise StateLockedError(f"stack {self.stack} on {self.target} is locked by lock {holder.get('id', '?')}, "
+                                   f"not {lock_id}; nothing was removed")
         self.lock_path.unlink(missing_ok=True)
-        return existed
+        return True
 
 
 def _alive(pid: int) -> bool:
@@ -174,3 +208,12 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _user() -> str:
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:  # no user name in some containers
+        return "?"

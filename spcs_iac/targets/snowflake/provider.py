@@ -20,6 +20,7 @@ from spcs_iac.plan.model import Action, Change
 from spcs_iac.plan.target import ApplyContext, Observed, Provider, ReadRequest
 from spcs_iac.targets.images import DockerImages, ImageTool
 from spcs_iac.targets.snowflake import runtime
+from spcs_iac.targets.snowflake.adapters import ADAPTERS
 from spcs_iac.targets.snowflake.connection import Db, Session, _short, resolve_params
 from spcs_iac.targets.snowflake.images import SnowflakeImages, registry_auth
 from spcs_iac.targets.snowflake.read import Reader
@@ -28,7 +29,6 @@ from spcs_iac.targets.snowflake.statements import (
     change_steps,
     create_steps,
     delete_steps,
-    forces_replace,
     update_steps,
     with_role_switches,
 )
@@ -36,7 +36,6 @@ from spcs_iac.targets.snowflake.statements import (
 # Options the provider itself takes; everything else is a snowflake.connector parameter.
 PROVIDER_OPTIONS = ("image_tool", "ready_timeout", "pool_timeout", "log_lines", "max_sessions",
                     "read_parallelism", "registry_username", "registry_password")
-SUSPENDABLE = {"service": "SERVICE", "compute_pool": "COMPUTE POOL", "warehouse": "WAREHOUSE"}
 
 
 class SnowflakeProvider(Provider):
@@ -88,7 +87,8 @@ class SnowflakeProvider(Provider):
 
     # ---- the plan ---------------------------------------------------------------------------------------
     def statements(self, change: Change, outputs: Mapping[str, Mapping[str, Any]]) -> list[str]:
-        if change.kind == "image":
+        adapter = ADAPTERS.get(change.kind)  # an unknown kind fails in change_steps, with its address
+        if adapter is not None and not adapter.sql:  # an image: built and pushed with Docker
             if change.action is Action.DELETE or change.resource is None:
                 return ["-- images cannot be deleted one by one: they go with their repository"]
             url = self.images.repository_url(change.resource, outputs,  # type: ignore[arg-type]
@@ -103,20 +103,15 @@ class SnowflakeProvider(Provider):
     # ---- applying ---------------------------------------------------------------------------------------
     def create(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
         r = _resource(change)
-        if r.kind == "image":
+        if not ADAPTERS[r.kind].sql:
             return self._push(r, ctx)
         return self._apply(create_steps(r, self._outputs(ctx)), ctx, after=r)
 
     def update(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
         r = _resource(change)
-        if r.kind == "image":
+        if not ADAPTERS[r.kind].sql:
             return self._push(r, ctx)
         outputs = self._outputs(ctx)
-        if forces_replace(change):
-            # Only an adopted object (import) reaches here with fields that need a replace; the planner
-            # plans imports as updates, so recreate it here rather than fail.
-            ctx.say(f"    {change.address}: {', '.join(forces_replace(change))} cannot change in place: recreating")
-            return self._apply(delete_steps(change) + create_steps(r, outputs), ctx, after=r)
         steps = update_steps(change, outputs)
         refresh = change.action is Action.IMPORT or "spec" in change.changed_fields
         return self._apply(steps, ctx, after=r if refresh else None)
@@ -164,6 +159,12 @@ class SnowflakeProvider(Provider):
 
     def close(self) -> None:
         self.db.close()
+
+    def state_sql(self) -> Any:
+        """SQL on this connection for a state kept in the account (``snowflake://DATABASE.SCHEMA``)."""
+        from spcs_iac.targets.snowflake.state_sql import ConnectionSql
+
+        return ConnectionSql(self.db)
 
     # ---- operations used by the CLI -----------------------------------------------------------------------
     def _query(self, sql: str, role: str | None = None) -> list[dict[str, Any]]:
@@ -220,8 +221,9 @@ def _role(role: str | None) -> str | None:
 
 
 def _suspendable(kind: str) -> str:
-    key = kind.lower().replace(" ", "_")
-    if key not in SUSPENDABLE:
-        raise ProviderError(f"cannot suspend or resume a {kind}; allowed: {', '.join(SUSPENDABLE)}")
-    return SUSPENDABLE[key]
+    adapter = ADAPTERS.get(kind.lower().replace(" ", "_"))
+    if adapter is None or not adapter.suspendable:
+        allowed = ", ".join(k for k, a in ADAPTERS.items() if a.suspendable)
+        raise ProviderError(f"cannot suspend or resume a {kind}; allowed: {allowed}")
+    return adapter.cls.sql_type
 
