@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from spcs_iac.apply.executor import ApplyResult, Executor
 from spcs_iac.errors import SpcsIacError
-from spcs_iac.graph.build import build_graph
+from spcs_iac.graph.build import build_graph, object_predecessors
+from spcs_iac.model import identifiers as ids
 from spcs_iac.model.declaration import bind_secrets
 from spcs_iac.plan.planner import make_plan
 from spcs_iac.plan.stale import stale_reasons
-from spcs_iac.state.backend import StateBackend, open_state, state_url
+from spcs_iac.plan.target import ReadRequest
+from spcs_iac.state.backend import StateBackend, StateEntry, open_state, state_url
 
 if TYPE_CHECKING:
     from spcs_iac.model.stack import Stack
@@ -121,6 +123,38 @@ def apply_stack(stack: Stack, target: str, *, provider: Provider | None = None, 
             result = Executor(plan, provider, store, parallelism=parallelism, log=log).run()
             result.plan = plan  # type: ignore[attr-defined]
             return result
+    finally:
+        if own:
+            provider.close()
+
+
+def import_object(stack: Stack, target: str, address: str, *, provider: Provider | None = None,
+                  state: str | None = None, state_dir: str | None = None, lock_timeout: float = 0.0,
+                  **provider_options: Any) -> StateEntry:
+    """Adopt one declared object that exists in the target: record it in the state as the target has it.
+    Nothing in the target changes; the next plan shows how the object differs from its declaration."""
+    graph = _prepare(stack)
+    r = stack.resources().get(address)
+    if r is None:
+        known = ", ".join(sorted(stack.resources())[:20])
+        raise SpcsIacError(f"{address} is not declared in stack {stack.name}: declare it, then import it "
+                           f"(declared: {known})")
+    own = provider is None
+    provider = provider or get_provider(target, stack.name, state_dir=state_dir, **provider_options)
+    try:
+        with (stack_state(stack, target, provider, state=state, state_dir=state_dir, **provider_options) as store,
+              store.locked("import", wait=lock_timeout)):
+            if address in store.entries:
+                raise SpcsIacError(f"{address} is already managed by stack {stack.name} on {target}")
+            found = provider.read([ReadRequest(address, r.kind, r.fqn, r, None)]).get(address)
+            if found is None:
+                raise SpcsIacError(f"{r.describe()} does not exist on target {target}: there is nothing to import")
+            owner = found.props.get("owner")
+            entry = StateEntry(kind=r.kind, name=r.fqn, props=dict(found.props), outputs=dict(found.outputs),
+                               depends_on=object_predecessors(graph, address),
+                               owner=ids.split_qualified(str(owner))[0] if owner else None)
+            store.record(address, entry)
+            return entry
     finally:
         if own:
             provider.close()

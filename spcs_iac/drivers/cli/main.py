@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -28,6 +29,11 @@ ConnectionOpt = Annotated[str | None, typer.Option("--connection", "-c",
                                                    help="Snowflake connection name (connections.toml)")]
 ParallelismOpt = Annotated[int, typer.Option("--parallelism", min=1, max=64, help="operations run at once")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")]
+StateOpt = Annotated[str | None, typer.Option("--state", help="where the state lives: file://DIR or "
+                                              "snowflake://DATABASE.SCHEMA (default: $SPCS_IAC_STATE, the "
+                                              "stack's state=, else files in --state-dir)")]
+LockTimeoutOpt = Annotated[float, typer.Option("--lock-timeout", min=0,
+                                               help="seconds to wait for another run's state lock")]
 
 
 class GraphFormat(StrEnum):
@@ -97,15 +103,28 @@ def plan(
     destroy: Annotated[bool, typer.Option("--destroy", help="plan the removal of everything managed")] = False,
     statements: Annotated[bool | None, typer.Option("--statements/--no-statements",
                                                     help="show the statements each change runs")] = None,
+    state: StateOpt = None,
+    out_file: Annotated[str | None, typer.Option("--out", help="save the plan as data; `apply FILE` runs "
+                                                 "exactly it")] = None,
 ) -> None:
     """Show what apply would change."""
 
     def body() -> Plan:
         s, tgt = _load(stack, target)
-        return _api().plan(s, tgt, state_dir=state_dir, assume_empty=assume_empty, destroy=destroy,
-                           **provider_options(connection))
+        made = _api().plan(s, tgt, state_dir=state_dir, assume_empty=assume_empty, destroy=destroy,
+                           state=state, **provider_options(connection))
+        if out_file:
+            if assume_empty:
+                raise SpcsIacError("--out: a plan made with --assume-empty cannot be applied; plan without it")
+            made.source = stack
+            from spcs_iac.state.files import write_json_atomic
+
+            write_json_atomic(Path(out_file), made.to_json())
+        return made
 
     result: Plan = guarded(body)
+    if out_file:
+        err.print(f"Plan saved to {out_file}; run `spcs-iac apply {out_file}` to apply exactly this plan.")
     if as_json:
         sys.stdout.write(json.dumps(plan_summary_json(result), indent=2, default=str) + "\n")
     else:
@@ -115,7 +134,7 @@ def plan(
 
 
 def _apply(stack: str, target: str | None, state_dir: str | None, connection: str | None, yes: bool,
-           parallelism: int, destroy: bool) -> None:
+           parallelism: int, destroy: bool, state: str | None = None, lock_timeout: float = 0.0) -> None:
     def confirm(p: Plan) -> bool:
         render(p, out)
         if not p.has_changes:
@@ -130,9 +149,17 @@ def _apply(stack: str, target: str | None, state_dir: str | None, connection: st
         out.print(Text(line, style="dim"))
 
     def body():  # type: ignore[no-untyped-def]
+        saved = _saved_plan(stack)
+        if saved is not None:  # a plan file: apply exactly it, for the stack and target it was made for
+            if target and target != saved.target:
+                raise SpcsIacError(f"{stack} is a plan for target {saved.target}, not {target}")
+            s, tgt = _load(saved.source or "", saved.target)
+            return _api().apply(s, tgt, state_dir=state_dir, parallelism=parallelism, log=log, destroy=saved.destroy,
+                                saved=saved, state=state, lock_timeout=lock_timeout,
+                                confirm=lambda p: (render(p, out), p.has_changes)[1], **provider_options(connection))
         s, tgt = _load(stack, target)
         return _api().apply(s, tgt, state_dir=state_dir, parallelism=parallelism, log=log, destroy=destroy,
-                            confirm=confirm, **provider_options(connection))
+                            confirm=confirm, state=state, lock_timeout=lock_timeout, **provider_options(connection))
 
     result = guarded(body)
     plan_ = getattr(result, "plan", None)
@@ -152,18 +179,38 @@ def _apply(stack: str, target: str | None, state_dir: str | None, connection: st
     out.print(Text(f"\n{verb} complete in {result.seconds:.1f}s. {summary_line(plan_)[6:]}", style="bold green"))
 
 
+def _saved_plan(ref: str) -> Plan | None:
+    """The plan in ``ref`` when it is a saved plan file (``plan --out``), else None."""
+    path = Path(ref)
+    if path.suffix != ".json" or not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise SpcsIacError(f"{ref} is not a plan file: {exc}") from None
+    if not isinstance(data, dict) or "format" not in data or not data.get("source"):
+        raise SpcsIacError(f"{ref} is not a plan saved by `spcs-iac plan --out`")
+    return Plan.from_json(data)
+
+
 @app.command()
-def apply(stack: StackArg, target: TargetOpt = None, state_dir: StateDirOpt = None,
-          connection: ConnectionOpt = None, yes: YesOpt = False, parallelism: ParallelismOpt = 8) -> None:
-    """Plan, ask, and make the target match the stack."""
-    _apply(stack, target, state_dir, connection, yes, parallelism, destroy=False)
+def apply(stack: Annotated[str, typer.Argument(help="path/to/stack.py, module:attribute, or a plan file "
+                                                    "saved by `plan --out` (applied exactly)")],
+          target: TargetOpt = None, state_dir: StateDirOpt = None,
+          connection: ConnectionOpt = None, yes: YesOpt = False, parallelism: ParallelismOpt = 8,
+          state: StateOpt = None, lock_timeout: LockTimeoutOpt = 0.0) -> None:
+    """Plan, ask, and make the target match the stack (or apply a saved plan as it is)."""
+    _apply(stack, target, state_dir, connection, yes, parallelism, destroy=False, state=state,
+           lock_timeout=lock_timeout)
 
 
 @app.command()
 def destroy(stack: StackArg, target: TargetOpt = None, state_dir: StateDirOpt = None,
-            connection: ConnectionOpt = None, yes: YesOpt = False, parallelism: ParallelismOpt = 8) -> None:
+            connection: ConnectionOpt = None, yes: YesOpt = False, parallelism: ParallelismOpt = 8,
+            state: StateOpt = None, lock_timeout: LockTimeoutOpt = 0.0) -> None:
     """Remove everything the stack manages (in reverse dependency order)."""
-    _apply(stack, target, state_dir, connection, yes, parallelism, destroy=True)
+    _apply(stack, target, state_dir, connection, yes, parallelism, destroy=True, state=state,
+           lock_timeout=lock_timeout)
 
 
 @app.command()
@@ -192,18 +239,22 @@ def docs() -> None:
 
 
 @app.command("force-unlock")
-def force_unlock(stack: StackArg, target: TargetOpt = None, state_dir: StateDirOpt = None) -> None:
+def force_unlock(stack: StackArg,
+                 lock_id: Annotated[str | None, typer.Argument(help="the lock's id, as the lock message shows it")]
+                 = None,
+                 target: TargetOpt = None, state_dir: StateDirOpt = None, state: StateOpt = None,
+                 connection: ConnectionOpt = None) -> None:
     """Remove a stale state lock (only when no apply is running)."""
-    from spcs_iac.state.store import StateStore
 
     def body() -> None:
         s, tgt = _load(stack, target)
-        removed = StateStore(s.name, tgt, state_dir).force_unlock()
+        with _api().stack_state(s, tgt, state=state, state_dir=state_dir, **provider_options(connection)) as store:
+            removed = store.force_unlock(lock_id)
         out.print("Lock removed." if removed else "There was no lock.")
 
     guarded(body)
 
 
-from spcs_iac.drivers.cli import ops  # noqa: E402  (registers the operations commands on `app`)
+from spcs_iac.drivers.cli import ops, state_cmds  # noqa: E402  (register their commands on `app`)
 
-__all__ = ["app", "ops"]
+__all__ = ["app", "ops", "state_cmds"]
