@@ -18,3 +18,11 @@ def parse_bool(value: Any) -> bool | None:
     if text in FALSE_WORDS:
         return False
     return None
+
+
+def privilege_name(text: str) -> str:
+    """One spelling per privilege: ``create_service`` or ``CREATE  SERVICE`` -> ``CREATE SERVICE``
+    (``USE_ANY_ROLE`` is the one privilege spelled with underscores)."""
+    if text.upper() == "USE_ANY_ROLE":
+        return "USE_ANY_ROLE"
+    return " ".join(text.replace("_", " ").upper().split())

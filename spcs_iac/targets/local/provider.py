@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from spcs_iac.errors import ProviderError
+from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
 from spcs_iac.plan.model import Action, Change
 from spcs_iac.plan.target import ApplyContext, Observed, Provider, ReadRequest
@@ -136,13 +137,11 @@ class LocalProvider(Provider):
     def find(self, name: str, kinds: Iterable[str]) -> Record:
         """A catalog record by address, full name or bare name (case-insensitive unless quoted)."""
         kinds = tuple(kinds)
-        want = _loose(name)
         hits = []
         for address, rec in self.catalog.load().items():
             if rec.get("kind") not in kinds:
                 continue
-            full = _loose(rec["name"])
-            if want in (_loose(address), full, full.split("(")[0]) or full.split("(")[0].split(".")[-1] == want:
+            if ids.name_matches(name, rec["name"], address, bare=True):
                 hits.append({**rec, "address": address})
         if len(hits) != 1:
             what = "/".join(kinds)
@@ -227,10 +226,6 @@ class LocalProvider(Provider):
     def say(self, text: str) -> None:
         if self.log is not None:
             self.log(text)
-
-
-def _loose(name: str) -> str:
-    return name.replace('"', "").upper()
 
 
 def _kind(kind: str) -> str:

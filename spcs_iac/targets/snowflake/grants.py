@@ -17,6 +17,7 @@ from spcs_iac.model.base import Outputs, Resource
 from spcs_iac.model.fields import FieldDecl
 from spcs_iac.model.kinds.account import GRANT_TARGETS, PRIVILEGES
 from spcs_iac.model.kinds.services import canonical_type
+from spcs_iac.model.values import privilege_name
 from spcs_iac.plan.model import Change
 from spcs_iac.plan.target import Observed, ReadRequest
 from spcs_iac.targets.snowflake.sql import (
@@ -44,7 +45,7 @@ MULTIWORD_TYPES = frozenset({"DOUBLE PRECISION", "CHARACTER VARYING", "TIMESTAMP
 # ---- privileges --------------------------------------------------------------------------------------------
 def privilege(p: str) -> str:
     """One spelling per privilege: ``create_service`` / ``CREATE  SERVICE`` -> ``CREATE SERVICE``."""
-    text = " ".join(p.replace("_", " ").upper().split()) if p.upper() != "USE_ANY_ROLE" else "USE_ANY_ROLE"
+    text = privilege_name(p)
     text = ALL if text == "ALL PRIVILEGES" else text
     if not text.replace(" ", "").replace("_", "").isalpha():
         raise ProviderError(f"privilege {p!r} is not a privilege name")

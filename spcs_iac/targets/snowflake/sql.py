@@ -22,6 +22,7 @@ from spcs_iac.model.fields import FieldDecl, Fmt, Prop, Unset, kind_props
 from spcs_iac.model.kinds import KINDS
 from spcs_iac.model.kinds.account import GRANT_TARGETS
 from spcs_iac.model.kinds.services import DATATYPE, canonical_type
+from spcs_iac.model.values import parse_bool
 from spcs_iac.plan.model import SENSITIVE
 
 SQL_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -159,11 +160,9 @@ def int_literal(value: Any) -> str:
     return str(int(value))
 
 
-TRUE_TEXT = ("true", "y", "yes", "1", "on")  # how Snowflake and its users spell true ('Y' in SHOW output)
-
-
 def is_true(text: str) -> bool:
-    return text.strip().lower() in TRUE_TEXT
+    """How Snowflake ('Y' in SHOW output) and its users spell true: one reading, in model.values."""
+    return parse_bool(text) is True
 
 
 def bool_literal(value: Any) -> str:
