@@ -125,8 +125,15 @@ class StateStore(StateBackend):
             "resources": {a: asdict(e) for a, e in sorted(self.entries.items())},
         }
         write_json_atomic(self.path, doc)
+        # The version just written is kept as it is: a second name for the same file (an atomic write
+        # always makes a new file, so later versions never change this one).
         self.history_dir.mkdir(exist_ok=True)
-        write_json_atomic(self.history_dir / f"{self.stack}.{self.target}.{self.serial:08d}.json", doc)
+        kept = self.history_dir / f"{self.stack}.{self.target}.{self.serial:08d}.json"
+        kept.unlink(missing_ok=True)
+        try:
+            os.link(self.path, kept)
+        except OSError:  # a file system without hard links
+            write_json_atomic(kept, doc)
 
     # ---- locking --------------------------------------------------------------------------------
     @contextmanager
