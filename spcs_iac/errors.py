@@ -25,6 +25,13 @@ class Issue:
         return f"{where}: {self.message}{given}"
 
 
+class SensitiveValue:
+    """Stands for a sensitive value in a message: says one was given, never what."""
+
+    def __repr__(self) -> str:
+        return "(sensitive value hidden)"
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
@@ -41,7 +48,9 @@ class DeclarationError(StackValidationError):
     """Raised when an object is constructed with bad arguments."""
 
     @classmethod
-    def from_pydantic(cls, kind: str, data: dict[str, Any], exc: ValidationError) -> DeclarationError:
+    def from_pydantic(cls, kind: str, data: dict[str, Any], exc: ValidationError,
+                      sensitive: frozenset[str] = frozenset()) -> DeclarationError:
+        """``sensitive``: fields whose given value is never repeated in the message."""
         name = data.get("name")
         obj = f"{kind} {name!r}" if isinstance(name, str) and name else kind
         issues = []
@@ -55,6 +64,8 @@ class DeclarationError(StackValidationError):
             given = err.get("input") if err.get("type") not in ("missing",) and loc else None
             if isinstance(given, dict):
                 given = None
+            if given is not None and loc.split(".", 1)[0] in sensitive:
+                given = SensitiveValue()
             issues.append(Issue(obj, loc, msg, given))
         return cls(issues)
 

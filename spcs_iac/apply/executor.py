@@ -138,7 +138,9 @@ class Executor:
         if verb == "delete":
             if change.observed is not None or change.action is Action.REPLACE:
                 self._say(f"- deleting {change.address}")
+                began = time.monotonic()
                 self.provider.delete(change, ctx)
+                self._say(f"  deleted {change.address} in {time.monotonic() - began:.1f}s")
             self.state.forget(change.address)
             with self._lock:
                 self.outputs.pop(change.address, None)
@@ -154,12 +156,15 @@ class Executor:
             raise ApplyError(f"{change.address}: the plan changes it in place, but {forced} cannot change in "
                              "place; make a new plan")
         self._say(f"{'+' if verb == 'create' else '~'} {verb} {change.address}")
+        began = time.monotonic()
         if verb == "create":
+            self.state.intend(change.address)  # a lost reply must not make our own object look foreign
             outputs = self.provider.create(change, ctx)
         elif change.fields or change.action is Action.UPDATE:
             outputs = self.provider.update(change, ctx)
         else:  # adopted as it is: keep what the target reported (repository URLs, digests, ...)
             outputs = {**(change.prior.outputs if change.prior else {}), **change.observed_outputs}
+        self._say(f"  {verb}d {change.address} in {time.monotonic() - began:.1f}s")  # long waits show where
         with self._lock:
             merged = {**(self.outputs.get(change.address) or {}), **(outputs or {})}
             self.outputs[change.address] = merged
@@ -171,6 +176,7 @@ class Executor:
         self.state.record(change.address, StateEntry(
             kind=resource.kind, name=resource.fqn, props=props, outputs={**merged, **resource.recorded(self.outputs)},
             depends_on=list(change.depends_on), owner=resource.owner_name,
+            adopted=verb != "create" and (change.adopting or bool(change.prior and change.prior.adopted)),
         ))
 
     def _say(self, text: str) -> None:

@@ -17,6 +17,7 @@ from spcs_iac.errors import SpcsIacError
 from spcs_iac.graph.build import build_graph, object_predecessors
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.declaration import bind_secrets
+from spcs_iac.plan.consent import check_consent
 from spcs_iac.plan.planner import make_plan
 from spcs_iac.plan.stale import stale_reasons
 from spcs_iac.plan.target import ReadRequest
@@ -91,7 +92,8 @@ def plan_stack(stack: Stack, target: str, *, provider: Provider | None = None, s
         if assume_empty:
             return make_plan(stack.name, target, graph, provider, {}, destroy=destroy, assume_empty=True)
         with stack_state(stack, target, provider, state=state, state_dir=state_dir, **provider_options) as store:
-            plan = make_plan(stack.name, target, graph, provider, store.entries, destroy=destroy)
+            plan = make_plan(stack.name, target, graph, provider, store.entries, destroy=destroy,
+                             pending=store.pending)
             plan.serial = store.serial
             return plan
     finally:
@@ -102,22 +104,28 @@ def plan_stack(stack: Stack, target: str, *, provider: Provider | None = None, s
 def apply_stack(stack: Stack, target: str, *, provider: Provider | None = None, state_dir: str | None = None,
                 parallelism: int = 8, log: Callable[[str], None] | None = None, destroy: bool = False,
                 confirm: Callable[[Plan], bool] | None = None, saved: Plan | None = None,
-                state: str | None = None, lock_timeout: float = 0.0, **provider_options: Any) -> ApplyResult:
+                state: str | None = None, lock_timeout: float = 0.0, adopt: bool = False,
+                destroy_adopted: bool = False, **provider_options: Any) -> ApplyResult:
     """Plan under the state lock, optionally ask ``confirm(plan)``, then execute.
 
     With ``saved`` (a plan made earlier, e.g. read back with Plan.from_json), exactly that plan is
     executed, after checking under the lock that it is not stale: the state, the target and the
-    declarations must be as they were when it was made."""
+    declarations must be as they were when it was made.
+
+    Nothing runs when the plan takes over objects this stack did not create (``adopt``) or deletes or
+    replaces such objects (``destroy_adopted``) without that consent."""
     graph = _prepare(stack)
     own = provider is None
     provider = provider or get_provider(target, stack.name, state_dir=state_dir, **provider_options)
     try:
         with (stack_state(stack, target, provider, state=state, state_dir=state_dir, **provider_options) as store,
               store.locked("destroy" if destroy else "apply", wait=lock_timeout)):
-            plan = make_plan(stack.name, target, graph, provider, store.entries, destroy=destroy)
+            plan = make_plan(stack.name, target, graph, provider, store.entries, destroy=destroy,
+                             pending=store.pending)
             plan.serial = store.serial
             if saved is not None:
                 plan = _checked(saved, plan, stack)
+            check_consent(plan, adopt=adopt, destroy_adopted=destroy_adopted)
             if confirm is not None and not confirm(plan):
                 return ApplyResult()
             result = Executor(plan, provider, store, parallelism=parallelism, log=log).run()
@@ -192,3 +200,21 @@ def apply(stack: Stack, target: str | None = None, **options: Any) -> ApplyResul
 def destroy(stack: Stack, target: str | None = None, **options: Any) -> ApplyResult:
     """Remove every object the stack manages (``spcs-iac destroy``)."""
     return destroy_stack(stack, target or stack.default_target, **options)
+
+
+def sql(statements: str, target: str = "local", stack: Stack | str | None = None, *, state_dir: str | None = None,
+        database: str | None = None, schema: str | None = None, **provider_options: Any) -> list[dict[str, Any]]:
+    """Run Snowflake-dialect SQL (``spcs-iac sql``): on ``local``, over the stack's DuckDB warehouse with its
+    service functions; on ``snowflake``, through the connector. One result per statement:
+    ``{"statement", "kind", "columns", "rows", "rowcount"}``. Errors are Snowflake's (SpcsIacError)."""
+    from spcs_iac.drivers.sql_session import stack_for_sql
+
+    name = stack_for_sql(target, stack, state_dir)
+    provider = get_provider(target, name, state_dir=state_dir, **provider_options)
+    try:
+        run = getattr(provider, "sql", None)
+        if run is None:
+            raise SpcsIacError(f"target {target!r} does not run SQL")
+        return run(statements, database=database, schema=schema)
+    finally:
+        provider.close()

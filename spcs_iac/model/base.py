@@ -48,7 +48,8 @@ class Resource(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise DeclarationError.from_pydantic(type(self).__name__, data, exc) from None
+            sensitive = frozenset(d.name for d in kind_props(type(self)) if d.prop.sensitive)
+            raise DeclarationError.from_pydantic(type(self).__name__, data, exc, sensitive) from None
 
     _address: str | None = PrivateAttr(default=None)
 
@@ -141,6 +142,11 @@ class Resource(BaseModel):
     def recorded(self, outputs: Outputs | None = None) -> dict[str, Any]:
         """Extra facts the state keeps to explain future diffs (e.g. the rendered spec)."""
         return {}
+
+    def made_with(self) -> str | None:
+        """The address of the object whose creation also creates this one (a database's PUBLIC schema):
+        finding this object then is not finding someone else's."""
+        return None
 
     def outputs_needed(self) -> list[str]:
         """Addresses whose apply-time outputs feed this object's desired values (e.g. image digests)."""

@@ -7,6 +7,7 @@ objects through :func:`kind_props`; no other place lists a kind's fields.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache
@@ -50,6 +51,9 @@ class Prop:
     fmt: Fmt = Fmt.KEYWORD
     update: Update = Update.ALTER
     readable: bool = True  # read back from the target; False = compared with the recorded state
+    # Readable, but Snowflake shows no column for it (the adapter's ``not_shown``): compared with the
+    # recorded state, so a change made outside spcs-iac is not detected.
+    shown: bool = True
     sensitive: bool = False  # never shown, logged or stored in plain text
     default: Any = None  # value the target uses when the field is not set
     unset: Unset = Unset.DEFAULT
@@ -58,6 +62,9 @@ class Prop:
     ref: str | None = None  # the field refers to objects of this kind (object or name)
     identity: bool = False  # part of the object's identity (its address): never diffed
     from_outputs: bool = False  # computed from upstream objects' outputs (image digests): known after apply
+    # The kind classifies changes of this field itself (a table's columns): (have, want) -> None when
+    # equal, else (forces replace, plan detail lines). ``update`` then only says what no change costs.
+    compare: Callable[[Any, Any], tuple[bool, list[str]] | None] | None = None
     doc: str = ""
 
 

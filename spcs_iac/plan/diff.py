@@ -53,7 +53,11 @@ def field_changes(cls: type[Resource], want: Mapping[str, Any], observed: Mappin
             continue
         else:
             have = UNKNOWN
-        if not same(value, have, prop):
+        if prop.compare is not None:
+            verdict = prop.compare(have, value)
+            if verdict is not None:
+                out.append(FieldChange(d.name, have, value, prop.sensitive, verdict[0], detail=list(verdict[1])))
+        elif not same(value, have, prop):
             out.append(FieldChange(d.name, have, value, prop.sensitive, prop.update is Update.REPLACE))
     return out
 

@@ -80,7 +80,15 @@ class Change:
     depends_on: list[str] = field(default_factory=list)
     desired: dict[str, Any] | None = None  # desired values at plan time (secrets as hashes)
     needs: list[str] = field(default_factory=list)  # addresses whose outputs feed the desired values
+    adopting: bool = False  # takes over an object this stack did not create (needs consent)
     _declaration: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def destroys_adopted(self) -> bool:
+        """Deletes or replaces an object that existed before the stack took it over."""
+        if self.action not in (Action.DELETE, Action.REPLACE):
+            return False
+        return self.adopting or bool(self.prior is not None and self.prior.adopted and self.observed is not None)
 
     @property
     def changed_fields(self) -> set[str]:
@@ -112,6 +120,8 @@ class Change:
             out["desired"] = self.desired
         if self.needs:
             out["needs"] = list(self.needs)
+        if self.adopting:
+            out["adopting"] = True
         if self.prior is not None:
             out["prior"] = asdict(self.prior)
         if self.observed is not None:
@@ -131,7 +141,8 @@ class Change:
                    prior=StateEntry(**prior) if prior is not None else None, observed=data.get("observed"),
                    observed_outputs=dict(data.get("observed_outputs") or {}),
                    depends_on=list(data.get("depends_on") or []), desired=data.get("desired"),
-                   needs=list(data.get("needs") or []), _declaration=data.get("declaration"))
+                   needs=list(data.get("needs") or []), adopting=bool(data.get("adopting")),
+                   _declaration=data.get("declaration"))
 
 
 @dataclass

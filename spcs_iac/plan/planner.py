@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import networkx as nx
@@ -18,6 +18,7 @@ import networkx as nx
 from spcs_iac.graph.build import object_predecessors
 from spcs_iac.model.base import Resource
 from spcs_iac.model.fields import kind_props
+from spcs_iac.model.kinds import KINDS
 from spcs_iac.plan.diff import field_changes, upstream_changed
 from spcs_iac.plan.model import Action, Change, FieldChange, Plan
 from spcs_iac.plan.target import Observed, Provider, ReadRequest
@@ -35,8 +36,11 @@ def make_plan(
     *,
     destroy: bool = False,
     assume_empty: bool = False,
+    pending: Collection[str] = (),
 ) -> Plan:
-    """``assume_empty`` plans against an empty target without reading it (a full creation plan)."""
+    """``assume_empty`` plans against an empty target without reading it (a full creation plan).
+    ``pending``: addresses this stack started to create without recording the success (see
+    StateBackend.pending); finding such an object is taking it back, not adopting someone else's."""
     if assume_empty:
         entries = {}
     order = [n for n in nx.topological_sort(graph) if graph.nodes[n].get("resource") is not None]
@@ -54,6 +58,7 @@ def make_plan(
             changes[address] = _destroy_change(r, prior, obs)
         else:
             changes[address] = diff_resource(r, obs, prior, outputs)
+            _mark_adoption(changes[address], r, pending, entries, changes)
             _propagate(graph, address, changes)
         changes[address].depends_on = [p for p in object_predecessors(graph, address)]
     deletes = _orphan_deletes(entries, desired, observed)
@@ -110,13 +115,15 @@ def diff_resource(r: Resource, obs: Observed | None, prior: StateEntry | None,
     if prior is None and any(f.forces_replace for f in base.fields):
         # Adopting it as it is cannot reach the declaration: replace it, and say why.
         base.action = Action.REPLACE
-        base.reason = "exists in the target but not in the state, and differs in a field that cannot change in place"
+        base.reason = _drops_data(type(r), "exists in the target but not in the state, and differs in a field that "
+                                  "cannot change in place")
     elif prior is None:
         base.action = Action.IMPORT
         base.reason = "exists in the target but not in the state: adopted" + (
             " and updated" if base.fields else "")
     elif any(f.forces_replace for f in base.fields):
         base.action = Action.REPLACE
+        base.reason = _drops_data(type(r), base.reason)
     elif base.fields:
         base.action = Action.UPDATE
         if base.reason is None:
@@ -177,7 +184,7 @@ def _propagate(graph: nx.DiGraph, address: str, changes: dict[str, Change]) -> N
         data = graph.get_edge_data(pred, address) or {}
         if data.get("follow_replace"):
             change.action = Action.REPLACE
-            change.reason = f"replaced because {pred} is replaced"
+            change.reason = _drops_data(type(r), f"replaced because {pred} is replaced")
             return
     upstream = [a for a in change.needs if a in changes and changes[a].action in CHANGING]
     if not upstream:
@@ -205,7 +212,42 @@ def _destroy_change(r: Resource, prior: StateEntry | None, obs: Observed | None)
         c.action, c.reason = Action.DELETE, "already absent from the target: only forgotten"
     else:
         c.action = Action.DELETE
+        c.reason = _drops_data(type(r), None)
     return c
+
+
+def _mark_adoption(change: Change, r: Resource, pending: Collection[str], entries: Mapping[str, StateEntry],
+                   changes: Mapping[str, Change]) -> None:
+    """An object found in the target but not in the state was made by someone else, unless this stack
+    made it (a create whose reply was lost, or an object its parent's create makes, such as a database's
+    PUBLIC schema): adopting it (or replacing it) then needs the user's consent."""
+    if change.prior is not None or change.observed is None:
+        return
+    parent = r.made_with()
+    if parent is not None:
+        made = entries.get(parent)
+        if (made is not None and not made.adopted) or (parent in changes and changes[parent].action is Action.CREATE):
+            change.reason = f"made by the create of {parent}, which this stack manages: taken over"
+            return
+    if change.address in pending:
+        change.reason = "created by an earlier run of this stack whose success was not recorded: taken back" + (
+            "" if change.action is Action.IMPORT else f"; {change.reason}")
+        return
+    change.adopting = True
+    if change.action is Action.IMPORT:
+        change.reason = ("exists in the target but not in the state: adopting it needs --adopt (or "
+                         "`spcs-iac import`)" + ("; then updated" if change.fields else ""))
+    else:
+        change.reason = (f"{change.reason}; it was not created by this stack: replacing it needs --adopt and "
+                         "--destroy-adopted")
+
+
+def _drops_data(cls: type | None, reason: str | None) -> str | None:
+    """A kind that holds data (tables) says, whenever it is dropped, that the data goes with it."""
+    note = getattr(cls, "drops_data", None)
+    if not note:
+        return reason
+    return f"{reason}; {note}" if reason else note
 
 
 def _orphan_deletes(entries: Mapping[str, StateEntry], desired: Mapping[str, Resource],
@@ -226,6 +268,7 @@ def _orphan_deletes(entries: Mapping[str, StateEntry], desired: Mapping[str, Res
         obs = observed.get(a)
         c = Change(address=a, kind=e.kind, name=e.name, action=Action.DELETE, prior=e,
                    observed=obs.props if obs else None, depends_on=list(e.depends_on))
-        c.reason = "removed from the stack" if obs else "removed from the stack; already absent from the target"
+        c.reason = _drops_data(KINDS.get(e.kind), "removed from the stack") if obs else \
+            "removed from the stack; already absent from the target"
         out.append(c)
     return out

@@ -66,6 +66,7 @@ class AccountState(StateBackend):
         self.stack, self.target, self.sql, self.lease = stack, target, sql, lease
         self.entries: dict[str, StateEntry] = {}
         self.serial = 0
+        self.pending: set[str] = set()
         self._lock_id: str | None = None
         self._lost: str | None = None  # why the lock was lost while held
         self._command = "edit"
@@ -110,20 +111,25 @@ class AccountState(StateBackend):
         self._ensure()
         rows = self.sql.query(f"SELECT SERIAL, DOCUMENT FROM {self._table('SPCS_IAC_STATE')} WHERE {self._key} "
                               "ORDER BY SERIAL DESC LIMIT 1")
-        self.entries, self.serial = {}, 0
+        self.entries, self.serial, self.pending = {}, 0, set()
         if rows:
             doc = json.loads(str(_col(rows[0], "DOCUMENT")))
             if doc.get("version") != STATE_VERSION:
                 raise SpcsIacError(f"state {self.url}: version {doc.get('version')} is not supported")
             self.serial = int(_col(rows[0], "SERIAL"))
+            self.pending = set(doc.get("pending") or [])
             self.entries = {a: StateEntry(**e) for a, e in doc.get("resources", {}).items()}
         for row in self.sql.query(f"SELECT SEQ, OP, ADDRESS, ENTRY FROM {self._table('SPCS_IAC_JOURNAL')} "
                                   f"WHERE {self._key} AND SEQ > {self.serial} ORDER BY SEQ"):
             self.serial = int(_col(row, "SEQ"))
+            address = str(_col(row, "ADDRESS"))
             if _col(row, "OP") == "put":
-                self.entries[str(_col(row, "ADDRESS"))] = StateEntry(**json.loads(str(_col(row, "ENTRY"))))
+                self.entries[address] = StateEntry(**json.loads(str(_col(row, "ENTRY"))))
+                self.pending.discard(address)
+            elif _col(row, "OP") == "intent":
+                self.pending.add(address)
             else:
-                self.entries.pop(str(_col(row, "ADDRESS")), None)
+                self.entries.pop(address, None)
 
     def history(self) -> list[StateVersion]:
         self._ensure()
@@ -136,7 +142,13 @@ class AccountState(StateBackend):
     def record(self, address: str, entry: StateEntry) -> None:
         with self._mutex:
             self.entries[address] = entry
+            self.pending.discard(address)
             self._append("put", address, json.dumps(asdict(entry), sort_keys=True, default=str))
+
+    def intend(self, address: str) -> None:
+        with self._mutex:
+            self.pending.add(address)
+            self._append("intent", address, None)
 
     def forget(self, address: str) -> None:
         with self._mutex:
@@ -157,7 +169,7 @@ class AccountState(StateBackend):
     def _write_version(self) -> None:
         self.serial += 1
         doc = {"version": STATE_VERSION, "stack": self.stack, "target": self.target, "serial": self.serial,
-               "resources": {a: asdict(e) for a, e in sorted(self.entries.items())}}
+               "pending": sorted(self.pending), "resources": {a: asdict(e) for a, e in sorted(self.entries.items())}}
         self.sql.query(
             f"INSERT INTO {self._table('SPCS_IAC_STATE')} (STACK, TARGET, SERIAL, WRITTEN_AT, WRITTEN_BY, COMMAND, "
             f"OBJECTS, DOCUMENT) VALUES ({_lit(self.stack)}, {_lit(self.target)}, {self.serial}, "

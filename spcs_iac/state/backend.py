@@ -32,6 +32,7 @@ class StateEntry:
     outputs: dict[str, Any] = field(default_factory=dict)
     depends_on: list[str] = field(default_factory=list)
     owner: str | None = None
+    adopted: bool = False  # existed before the stack took it over: replacing or deleting it needs consent
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class StateBackend(ABC):
     target: str
     entries: dict[str, StateEntry]
     serial: int
+    # Creates that were started but whose success was not recorded (a lost reply, a killed run): an
+    # object found at such an address was made by this stack, so taking it back needs no consent.
+    pending: set[str]
 
     @property
     @abstractmethod
@@ -66,6 +70,10 @@ class StateBackend(ABC):
     @abstractmethod
     def record(self, address: str, entry: StateEntry) -> None:
         """Keep one successful create/update at once (a crash after it must not lose it)."""
+
+    @abstractmethod
+    def intend(self, address: str) -> None:
+        """Note, before a create runs, that this stack is creating the object at ``address``."""
 
     @abstractmethod
     def forget(self, address: str) -> None:
@@ -87,6 +95,7 @@ class StateBackend(ABC):
     def document(self) -> dict[str, Any]:
         """The state as one JSON document (``state pull``)."""
         return {"version": STATE_VERSION, "stack": self.stack, "target": self.target, "serial": self.serial,
+                "pending": sorted(self.pending),
                 "resources": {a: asdict(e) for a, e in sorted(self.entries.items())}}
 
     def replace_all(self, entries: dict[str, StateEntry]) -> None:

@@ -50,17 +50,19 @@ class StateStore(StateBackend):
         self._command = "edit"
         self.entries: dict[str, StateEntry] = {}
         self.serial = 0
+        self.pending: set[str] = set()
         self._mutex = threading.Lock()
         self.load()
 
     # ---- reading --------------------------------------------------------------------------------
     def load(self) -> None:
-        self.entries, self.serial = {}, 0
+        self.entries, self.serial, self.pending = {}, 0, set()
         if self.path.exists():
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if data.get("version") != STATE_VERSION:
                 raise StateLockedError(f"{self.path}: state version {data.get('version')} is not supported")
             self.serial = int(data.get("serial", 0))
+            self.pending = set(data.get("pending") or [])
             self.entries = {a: StateEntry(**e) for a, e in data.get("resources", {}).items()}
         if self.journal_path.exists():
             self._replay()
@@ -74,6 +76,9 @@ class StateStore(StateBackend):
             self.serial += 1
             if item.get("op") == "put":
                 self.entries[item["address"]] = StateEntry(**item["entry"])
+                self.pending.discard(item["address"])
+            elif item.get("op") == "intent":
+                self.pending.add(item["address"])
             else:
                 self.entries.pop(item["address"], None)
 
@@ -97,7 +102,13 @@ class StateStore(StateBackend):
     def record(self, address: str, entry: StateEntry) -> None:
         with self._mutex:
             self.entries[address] = entry
+            self.pending.discard(address)
             self._append({"op": "put", "address": address, "entry": asdict(entry)})
+
+    def intend(self, address: str) -> None:
+        with self._mutex:
+            self.pending.add(address)
+            self._append({"op": "intent", "address": address})
 
     def forget(self, address: str) -> None:
         with self._mutex:
@@ -120,6 +131,7 @@ class StateStore(StateBackend):
             "stack": self.stack,
             "target": self.target,
             "serial": self.serial,
+            "pending": sorted(self.pending),
             "written": {"at": time.time(), "by": f"{_user()}@{socket.gethostname()} pid {os.getpid()}",
                         "command": self._command},
             "resources": {a: asdict(e) for a, e in sorted(self.entries.items())},

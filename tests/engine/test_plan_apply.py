@@ -20,11 +20,13 @@ def target() -> MemoryTarget:
     return MemoryTarget()
 
 
-def run(stack: Stack, target: MemoryTarget, tmp_path: Path, *, destroy: bool = False, parallelism: int = 8):
+def run(stack: Stack, target: MemoryTarget, tmp_path: Path, *, destroy: bool = False, parallelism: int = 8,
+        **consent: bool):
     provider = MemoryProvider(target=target)
     if destroy:
-        return api.destroy(stack, "memory", provider=provider, state_dir=tmp_path, parallelism=parallelism)
-    return api.apply(stack, "memory", provider=provider, state_dir=tmp_path, parallelism=parallelism)
+        return api.destroy(stack, "memory", provider=provider, state_dir=tmp_path, parallelism=parallelism,
+                           **consent)
+    return api.apply(stack, "memory", provider=provider, state_dir=tmp_path, parallelism=parallelism, **consent)
 
 
 def plan(stack: Stack, target: MemoryTarget, tmp_path: Path, **kw):
@@ -182,7 +184,7 @@ def test_existing_objects_are_imported_not_created_twice(tmp_path, target):
     c = plan(stack, target, tmp_path).get("role.APP_ROLE")
     assert c.action is Action.IMPORT
     assert [(f.name, f.before, f.after) for f in c.fields] == [("comment", "old", "new")]
-    assert run(stack, target, tmp_path).ok
+    assert run(stack, target, tmp_path, adopt=True).ok
     assert [o.verb for o in target.ops if o.address == "role.APP_ROLE"] == ["update"]
     assert "role.APP_ROLE" in StateStore("app", "memory", tmp_path).entries
 
@@ -245,7 +247,7 @@ def test_adopting_keeps_the_outputs_the_target_reports(tmp_path, target):
                                                              "comment": None}
     target.outputs["image_repository.APP_DB.PUBLIC.REPO"] = {"repository_url": "host/app_db/public/repo"}
     assert plan(stack, target, tmp_path).get("image_repository.APP_DB.PUBLIC.REPO").action is Action.IMPORT
-    assert run(stack, target, tmp_path).ok
+    assert run(stack, target, tmp_path, adopt=True).ok
     entry = StateStore("app", "memory", tmp_path).entries["image_repository.APP_DB.PUBLIC.REPO"]
     assert entry.outputs["repository_url"] == "host/app_db/public/repo"
 

@@ -145,7 +145,7 @@ def test_existing_objects_are_imported_not_created_twice(emu: Any, provider: Fac
     stack.add(Warehouse(name="HAND_WH", auto_suspend=60, comment="managed"))
     p = plan(stack, provider, tmp_path)
     assert changes(p) == [("import", "warehouse.HAND_WH", ["comment"])]
-    assert apply(stack, provider, tmp_path).ok
+    assert apply(stack, provider, tmp_path, adopt=True).ok
     assert_converged(stack, provider, tmp_path)
 
 

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from spcs_iac.errors import SpcsIacError
+from spcs_iac.errors import SpcsIacError, StackValidationError
 from spcs_iac.plan.model import Plan
 from spcs_iac.plan.render import plan_summary_json, render, summary_line
 
@@ -32,6 +32,10 @@ YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confir
 StateOpt = Annotated[str | None, typer.Option("--state", help="where the state lives: file://DIR or "
                                               "snowflake://DATABASE.SCHEMA (default: $SPCS_IAC_STATE, the "
                                               "stack's state=, else files in --state-dir)")]
+AdoptOpt = Annotated[bool, typer.Option("--adopt", help="take over objects that exist but were not created by "
+                                         "this stack (they become managed: destroy would drop them)")]
+DestroyAdoptedOpt = Annotated[bool, typer.Option("--destroy-adopted", help="allow deleting or replacing objects "
+                                                 "this stack did not create")]
 LockTimeoutOpt = Annotated[float, typer.Option("--lock-timeout", min=0,
                                                help="seconds to wait for another run's state lock")]
 
@@ -56,8 +60,11 @@ def guarded(fn: Callable[[], Any]) -> Any:
         fail("interrupted", 130)
 
 
-def provider_options(connection: str | None) -> dict[str, Any]:
-    return {"connection": connection} if connection else {}
+def provider_options(connection: str | None, wait_timeout: float | None = None) -> dict[str, Any]:
+    options: dict[str, Any] = {"connection": connection} if connection else {}
+    if wait_timeout is not None:  # both targets take ready_timeout: how long services may take to be READY
+        options["ready_timeout"] = wait_timeout
+    return options
 
 
 def _api():  # type: ignore[no-untyped-def]
@@ -74,15 +81,24 @@ def _load(stack_ref: str, target: str | None):  # type: ignore[no-untyped-def]
 
 
 @app.command()
-def validate(stack: StackArg) -> None:
-    """Check a stack: fields, limits, references, spec rules and the dependency graph."""
+def validate(stack: StackArg, target: TargetOpt = None, state_dir: StateDirOpt = None) -> None:
+    """Check a stack: fields, limits, references, spec rules and the dependency graph (on the local
+    target also that every secret, stage and integration it names is declared)."""
 
     def body() -> None:
-        s, _ = _load(stack, None)
+        s, tgt = _load(stack, target)
         s.validate()
         from spcs_iac.graph.build import build_graph
 
         g = build_graph(s)
+        provider = _api().get_provider(tgt, s.name, state_dir=state_dir, connect=False)
+        try:  # targets that can check names without connecting (local) do; Snowflake checks when planning
+            check = getattr(provider, "check_references", None)
+            issues = check(list(s.resources().values())) if check else []
+        finally:
+            provider.close()
+        if issues:
+            raise StackValidationError(issues)
         out.print(Text(f"Stack {s.name} is valid: {len(s)} objects, {g.number_of_edges()} dependencies.",
                        style="green"))
 
@@ -134,7 +150,9 @@ def plan(
 
 
 def _apply(stack: str, target: str | None, state_dir: str | None, connection: str | None, yes: bool,
-           parallelism: int, destroy: bool, state: str | None = None, lock_timeout: float = 0.0) -> None:
+           parallelism: int, destroy: bool, state: str | None = None, lock_timeout: float = 0.0,
+           adopt: bool = False, destroy_adopted: bool = False, wait_timeout: float | None = None) -> None:
+    consent = {"adopt": adopt, "destroy_adopted": destroy_adopted}
     def confirm(p: Plan) -> bool:
         render(p, out)
         if not p.has_changes:
@@ -155,11 +173,13 @@ def _apply(stack: str, target: str | None, state_dir: str | None, connection: st
                 raise SpcsIacError(f"{stack} is a plan for target {saved.target}, not {target}")
             s, tgt = _load(saved.source or "", saved.target)
             return _api().apply(s, tgt, state_dir=state_dir, parallelism=parallelism, log=log, destroy=saved.destroy,
-                                saved=saved, state=state, lock_timeout=lock_timeout,
-                                confirm=lambda p: (render(p, out), p.has_changes)[1], **provider_options(connection))
+                                saved=saved, state=state, lock_timeout=lock_timeout, **consent,
+                                confirm=lambda p: (render(p, out), p.has_changes)[1],
+                                **provider_options(connection, wait_timeout))
         s, tgt = _load(stack, target)
         return _api().apply(s, tgt, state_dir=state_dir, parallelism=parallelism, log=log, destroy=destroy,
-                            confirm=confirm, state=state, lock_timeout=lock_timeout, **provider_options(connection))
+                            confirm=confirm, state=state, lock_timeout=lock_timeout, **consent,
+                            **provider_options(connection, wait_timeout))
 
     result = guarded(body)
     plan_ = getattr(result, "plan", None)
@@ -198,19 +218,24 @@ def apply(stack: Annotated[str, typer.Argument(help="path/to/stack.py, module:at
                                                     "saved by `plan --out` (applied exactly)")],
           target: TargetOpt = None, state_dir: StateDirOpt = None,
           connection: ConnectionOpt = None, yes: YesOpt = False, parallelism: ParallelismOpt = 8,
-          state: StateOpt = None, lock_timeout: LockTimeoutOpt = 0.0) -> None:
+          state: StateOpt = None, lock_timeout: LockTimeoutOpt = 0.0, adopt: AdoptOpt = False,
+          destroy_adopted: DestroyAdoptedOpt = False,
+          wait_timeout: Annotated[float | None, typer.Option(
+              "--wait-timeout", min=1, help="seconds each service may take to be READY (local 180, snowflake 900)",
+          )] = None) -> None:
     """Plan, ask, and make the target match the stack (or apply a saved plan as it is)."""
     _apply(stack, target, state_dir, connection, yes, parallelism, destroy=False, state=state,
-           lock_timeout=lock_timeout)
+           lock_timeout=lock_timeout, adopt=adopt, destroy_adopted=destroy_adopted, wait_timeout=wait_timeout)
 
 
 @app.command()
 def destroy(stack: StackArg, target: TargetOpt = None, state_dir: StateDirOpt = None,
             connection: ConnectionOpt = None, yes: YesOpt = False, parallelism: ParallelismOpt = 8,
-            state: StateOpt = None, lock_timeout: LockTimeoutOpt = 0.0) -> None:
+            state: StateOpt = None, lock_timeout: LockTimeoutOpt = 0.0,
+            destroy_adopted: DestroyAdoptedOpt = False) -> None:
     """Remove everything the stack manages (in reverse dependency order)."""
     _apply(stack, target, state_dir, connection, yes, parallelism, destroy=True, state=state,
-           lock_timeout=lock_timeout)
+           lock_timeout=lock_timeout, destroy_adopted=destroy_adopted)
 
 
 @app.command()
@@ -256,5 +281,6 @@ def force_unlock(stack: StackArg,
 
 
 from spcs_iac.drivers.cli import ops, state_cmds  # noqa: E402  (register their commands on `app`)
+from spcs_iac.drivers.cli import sql as sql_command  # noqa: E402  (registers `sql`)
 
-__all__ = ["app", "ops", "state_cmds"]
+__all__ = ["app", "ops", "sql_command", "state_cmds"]
