@@ -74,8 +74,27 @@ class ApplyError(SpcsIacError):
     pass
 
 
+class StateCorruptError(SpcsIacError):
+    """The state cannot be read; the message names the file, where, and how to recover."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message.replace("{stack}", "STACK"))
+        self.template = message
+
+    def for_stack(self, stack_ref: str) -> str:
+        return self.template.replace("{stack}", stack_ref)
+
+
 class StateLockedError(SpcsIacError):
-    pass
+    """The stack's state is locked. ``{stack}`` in the message stands for how the user named the stack;
+    the CLI fills it in so that the command it suggests can be pasted as it is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message.replace("{stack}", "STACK"))
+        self.template = message
+
+    def for_stack(self, stack_ref: str) -> str:
+        return self.template.replace("{stack}", stack_ref)
 
 
 class ProviderError(SpcsIacError):

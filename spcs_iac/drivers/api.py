@@ -63,13 +63,14 @@ def _prepare(stack: Stack) -> Any:
 
 @contextmanager
 def stack_state(stack: Stack, target: str, provider: Provider | None = None, *, state: str | None = None,
-                state_dir: str | None = None, **provider_options: Any) -> Iterator[StateBackend]:
+                state_dir: str | None = None, strict: bool = True, **provider_options: Any
+                ) -> Iterator[StateBackend]:
     """The state backend in force for this stack and target (``--state``, ``SPCS_IAC_STATE``, the stack's
     ``state=``, else files in ``state_dir``). A state in the account uses the target's connection, or
     opens one with ``provider_options`` when the target is not Snowflake."""
     url = state_url(state, stack.state, state_dir)
     if not url.startswith("snowflake://"):
-        yield open_state(url, stack.name, target)
+        yield open_state(url, stack.name, target, strict=strict)
         return
     own = None
     if provider is None or not hasattr(provider, "state_sql"):

@@ -245,7 +245,7 @@ class AccountState(StateBackend):
         return (f"stack {self.stack} on {self.target} is locked by {_col(row, 'COMMAND')} "
                 f"(lock {_col(row, 'LOCK_ID')}, {_col(row, 'HOLDER')}, since {since}; it expires in {left} s unless "
                 f"its holder renews it). Wait for it (--lock-timeout), or if its holder is gone: "
-                f"spcs-iac force-unlock STACK {_col(row, 'LOCK_ID')} --target {self.target}")
+                f"spcs-iac force-unlock {{stack}} {_col(row, 'LOCK_ID')} --target {self.target} --state {self.url}")
 
     def force_unlock(self, lock_id: str | None = None) -> bool:
         self._ensure()

@@ -131,15 +131,16 @@ def state_url(explicit: str | None = None, declared: str | None = None, state_di
     return "file://" + str(state_dir or os.environ.get("SPCS_IAC_STATE_DIR") or DEFAULT_STATE_DIR)
 
 
-def open_state(url: str, stack: str, target: str, sql: Any = None) -> StateBackend:
-    """The backend for ``url``; ``sql`` is the account's SQL runner, needed by ``snowflake://``."""
+def open_state(url: str, stack: str, target: str, sql: Any = None, *, strict: bool = True) -> StateBackend:
+    """The backend for ``url``; ``sql`` is the account's SQL runner, needed by ``snowflake://``.
+    ``strict=False`` opens a damaged file state as empty, for ``state push --force`` to replace."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         scheme, rest = "file", url
     if scheme == "file":
         from spcs_iac.state.store import StateStore
 
-        return StateStore(stack, target, rest or DEFAULT_STATE_DIR)
+        return StateStore(stack, target, rest or DEFAULT_STATE_DIR, strict=strict)
     if scheme == "snowflake":
         from spcs_iac.state.account import AccountState
 

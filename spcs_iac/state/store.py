@@ -12,6 +12,7 @@ version written is also kept under ``history/`` (``state history``).
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import socket
 import threading
@@ -23,7 +24,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from spcs_iac.errors import StateLockedError
+from spcs_iac.errors import StateCorruptError, StateLockedError
 from spcs_iac.state.backend import (
     DEFAULT_STATE_DIR,
     STATE_VERSION,
@@ -38,7 +39,10 @@ LOCK_POLL_SECONDS = 0.2
 
 
 class StateStore(StateBackend):
-    def __init__(self, stack: str, target: str, state_dir: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, stack: str, target: str, state_dir: str | os.PathLike[str] | None = None, *,
+                 strict: bool = True) -> None:
+        """``strict=False`` opens a damaged state as empty (``state push --force`` replaces it)."""
+        self.strict = strict
         self.dir = Path(state_dir or os.environ.get("SPCS_IAC_STATE_DIR") or DEFAULT_STATE_DIR)
         self.stack = stack
         self.target = target
@@ -56,31 +60,62 @@ class StateStore(StateBackend):
 
     # ---- reading --------------------------------------------------------------------------------
     def load(self) -> None:
+        try:
+            self._load()
+        except StateCorruptError:
+            if self.strict:
+                raise
+            self.entries, self.serial, self.pending = {}, 0, set()
+
+    def _load(self) -> None:
         self.entries, self.serial, self.pending = {}, 0, set()
         if self.path.exists():
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if data.get("version") != STATE_VERSION:
-                raise StateLockedError(f"{self.path}: state version {data.get('version')} is not supported")
-            self.serial = int(data.get("serial", 0))
-            self.pending = set(data.get("pending") or [])
-            self.entries = {a: StateEntry(**e) for a, e in data.get("resources", {}).items()}
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                if not isinstance(data, dict):
+                    raise ValueError(f"the document is a {type(data).__name__}, not an object")
+                if data.get("version") != STATE_VERSION:
+                    raise ValueError(f"state version {data.get('version')!r} is not supported (this version "
+                                     f"reads {STATE_VERSION})")
+                self.serial = int(data.get("serial", 0))
+                self.pending = set(data.get("pending") or [])
+                self.entries = {a: StateEntry(**e) for a, e in (data.get("resources") or {}).items()}
+            except (ValueError, TypeError, AttributeError) as exc:  # UnicodeDecodeError is a ValueError
+                raise self._damaged(self.path, exc) from None
         if self.journal_path.exists():
             self._replay()
 
     def _replay(self) -> None:
-        for line in self.journal_path.read_text(encoding="utf-8").splitlines():
+        try:
+            lines = self.journal_path.read_bytes().decode("utf-8", errors="strict").splitlines()
+        except ValueError as exc:
+            raise self._damaged(self.journal_path, exc) from None
+        for number, line in enumerate(lines, 1):
             try:
                 item = json.loads(line)
-            except ValueError:
-                break  # a torn last line from a killed writer: everything before it counts
+            except ValueError as exc:
+                if number == len(lines):
+                    break  # a torn last line from a killed writer: everything before it counts
+                raise self._damaged(self.journal_path, f"line {number}: {exc}") from None
             self.serial += 1
-            if item.get("op") == "put":
-                self.entries[item["address"]] = StateEntry(**item["entry"])
-                self.pending.discard(item["address"])
-            elif item.get("op") == "intent":
-                self.pending.add(item["address"])
-            else:
-                self.entries.pop(item["address"], None)
+            try:
+                if item.get("op") == "put":
+                    self.entries[item["address"]] = StateEntry(**item["entry"])
+                    self.pending.discard(item["address"])
+                elif item.get("op") == "intent":
+                    self.pending.add(item["address"])
+                else:
+                    self.entries.pop(item["address"], None)
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise self._damaged(self.journal_path, f"line {number}: {exc!r}") from None
+
+    def _damaged(self, path: Path, problem: object) -> StateCorruptError:
+        versions = sorted(self.history_dir.glob(f"{self.stack}.{self.target}.*.json"))
+        restore = (f"restore the last good version: spcs-iac state push {{stack}} {versions[-1]} --force --target "
+                   f"{self.target} --state-dir {self.dir} (earlier ones are in {self.history_dir})"
+                   if versions else "move it aside and adopt the objects again (`spcs-iac import`)")
+        return StateCorruptError(f"the state of stack {self.stack} on {self.target} is damaged: {path}: {problem}. "
+                                 f"Nothing was changed in the target. To recover, {restore}")
 
     @property
     def url(self) -> str:
@@ -137,15 +172,10 @@ class StateStore(StateBackend):
             "resources": {a: asdict(e) for a, e in sorted(self.entries.items())},
         }
         write_json_atomic(self.path, doc)
-        # The version just written is kept as it is: a second name for the same file (an atomic write
-        # always makes a new file, so later versions never change this one).
+        # Each version is kept as a copy of the bytes just written (a copy, not a second name: damage to
+        # the state file must not reach its history).
         self.history_dir.mkdir(exist_ok=True)
-        kept = self.history_dir / f"{self.stack}.{self.target}.{self.serial:08d}.json"
-        kept.unlink(missing_ok=True)
-        try:
-            os.link(self.path, kept)
-        except OSError:  # a file system without hard links
-            write_json_atomic(kept, doc)
+        shutil.copyfile(self.path, self.history_dir / f"{self.stack}.{self.target}.{self.serial:08d}.json")
 
     # ---- locking --------------------------------------------------------------------------------
     @contextmanager
@@ -187,23 +217,25 @@ class StateStore(StateBackend):
         self.journal_path.unlink(missing_ok=True)
 
     def _lock_message(self) -> str:
+        unlock = f"spcs-iac force-unlock {{stack}} --target {self.target} --state-dir {self.dir}"
         try:
-            holder = json.loads(self.lock_path.read_text())
-        except (OSError, ValueError):
-            holder = {}
+            holder = json.loads(self.lock_path.read_text(encoding="utf-8"))
+            if not isinstance(holder, dict):
+                raise ValueError("not an object")
+        except FileNotFoundError:
+            return f"stack {self.stack} on {self.target} was locked a moment ago; try again"
+        except (OSError, ValueError) as exc:
+            return (f"stack {self.stack} on {self.target} is locked, but the lock file {self.lock_path} cannot be "
+                    f"read ({exc}). If no other apply is in progress, clear it with: {unlock}")
         pid, host = holder.get("pid"), holder.get("host")
         since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(holder.get("since", 0)))
         who = f"{holder.get('command', '?')} (lock {holder.get('id', '?')}, pid {pid} on {host}, since {since})"
+        exact = unlock.replace("--target", f"{holder['id']} --target") if holder.get("id") else unlock
         if host == socket.gethostname() and isinstance(pid, int) and not _alive(pid):
-            return (
-                f"stack {self.stack} on {self.target} has a stale lock left by {who}, which is no longer running. "
-                f"If no other apply is in progress, clear it with: spcs-iac force-unlock STACK "
-                f"{holder.get('id', '')} --target {self.target} (or delete {self.lock_path})"
-            )
-        return (
-            f"stack {self.stack} on {self.target} is locked by {who}; wait for it to finish. "
-            f"Lock file: {self.lock_path}"
-        )
+            return (f"stack {self.stack} on {self.target} has a stale lock left by {who}, which is no longer "
+                    f"running. If no other apply is in progress, clear it with: {exact}")
+        return (f"stack {self.stack} on {self.target} is locked by {who}; wait for it to finish (--lock-timeout "
+                f"SECONDS waits). If its holder is gone: {exact}")
 
     def force_unlock(self, lock_id: str | None = None) -> bool:
         try:

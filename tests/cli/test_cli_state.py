@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_cli import QUICKSTART, cli
 
 
@@ -13,7 +15,7 @@ def test_saved_plan_applies_exactly_and_a_stale_one_is_refused(tmp_path: Path) -
     r = cli("plan", QUICKSTART, "-t", "memory", "--out", str(plan_file), state=tmp_path)
     assert r.returncode == 0, r.stderr
     saved = json.loads(plan_file.read_text())
-    assert saved["source"] == QUICKSTART and saved["serial"] == 0 and len(saved["changes"]) == 18
+    assert saved["source"] == QUICKSTART and saved["serial"] == 0 and len(saved["changes"]) == 19
     r = cli("apply", str(plan_file), state=tmp_path)  # no -t, no --yes: the plan says both
     assert r.returncode == 0, r.stderr + r.stdout
     assert "Apply complete" in r.stdout
@@ -42,7 +44,7 @@ def test_a_plan_file_never_holds_a_secret_value(tmp_path: Path) -> None:
 def test_state_list_show_mv_rm_pull_push_history(tmp_path: Path) -> None:
     assert cli("apply", QUICKSTART, "-t", "memory", "--yes", state=tmp_path).returncode == 0
     r = cli("state", "list", QUICKSTART, "-t", "memory", state=tmp_path)
-    assert r.returncode == 0 and "service.CONTAINER_HOL_DB.PUBLIC.CONVERT_API" in r.stdout and "18 objects" in r.stdout
+    assert r.returncode == 0 and "service.CONTAINER_HOL_DB.PUBLIC.CONVERT_API" in r.stdout and "19 objects" in r.stdout
     r = cli("state", "show", QUICKSTART, "compute_pool.CONTAINER_HOL_POOL", "-t", "memory", state=tmp_path)
     assert r.returncode == 0 and json.loads(r.stdout)["kind"] == "compute_pool"
     r = cli("state", "show", QUICKSTART, "compute_pool.NOPE", "-t", "memory", state=tmp_path)
@@ -87,7 +89,72 @@ def test_force_unlock_names_the_lock(tmp_path: Path) -> None:
     lock.write_text(json.dumps({"id": "abc123", "pid": 999999, "host": "elsewhere", "since": 0, "command": "apply"}))
     r = cli("apply", QUICKSTART, "-t", "memory", "--yes", state=tmp_path)
     assert r.returncode == 1 and "lock abc123" in r.stderr
+    exact = f"spcs-iac force-unlock {QUICKSTART} abc123 --target memory --state-dir {tmp_path}"
+    assert exact in " ".join(r.stderr.split()), r.stderr  # a command to paste as it is
+    lock.write_text("{not json")
+    r = cli("apply", QUICKSTART, "-t", "memory", "--yes", state=tmp_path)
+    assert r.returncode == 1 and "cannot be read" in r.stderr and "pid None" not in r.stderr
+    assert f"spcs-iac force-unlock {QUICKSTART} --target memory" in " ".join(r.stderr.split())
+    lock.write_text(json.dumps({"id": "abc123", "pid": 999999, "host": "elsewhere", "since": 0, "command": "apply"}))
     r = cli("force-unlock", QUICKSTART, "wrong", "-t", "memory", state=tmp_path)
     assert r.returncode == 1 and "not wrong" in r.stderr and lock.exists()
     r = cli("force-unlock", QUICKSTART, "abc123", "-t", "memory", state=tmp_path)
     assert r.returncode == 0 and not lock.exists()
+
+
+def test_sigterm_finishes_what_is_in_flight_records_it_and_releases_the_lock(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.cli.test_cli import ROOT
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SPCS_IAC_STATE_DIR=str(tmp_path), MEMORY_TARGET_LATENCY="0.4",
+               SPCS_IAC_TARGETS="memory=tests.support.memory_provider:MemoryProvider")
+    proc = subprocess.Popen([sys.executable, "-m", "spcs_iac", "apply", QUICKSTART, "-t", "memory", "--yes",
+                             "--parallelism", "1"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    lock = tmp_path / "quickstart.memory.lock"
+    deadline = time.monotonic() + 30
+    while not lock.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # a few operations done, one in flight
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in err and "interrupted" in err
+    assert not lock.exists()
+    pulled = json.loads(cli("state", "pull", QUICKSTART, "-t", "memory", state=tmp_path).stdout)
+    assert 1 <= len(pulled["resources"]) < 18  # what finished is recorded; the rest never started
+    r = cli("apply", QUICKSTART, "-t", "memory", "--yes", state=tmp_path)
+    assert r.returncode == 0, r.stderr  # converges
+
+
+@pytest.mark.parametrize("damage", [b"", b"[]", b'{"version": 1, "resources": {"role.R": {"kind": "role"}}}',
+                                    b'{"version": 1, "resou', b"\xff\xfe not utf-8", b'{"version": 7}'])
+def test_a_damaged_state_is_named_and_recoverable_never_a_traceback(tmp_path: Path, damage: bytes) -> None:
+    assert cli("apply", QUICKSTART, "-t", "memory", "--yes", state=tmp_path).returncode == 0
+    assert cli("state", "rm", QUICKSTART, "role.CONTAINER_USER_ROLE", "-t", "memory", state=tmp_path).returncode == 0
+    path = tmp_path / "quickstart.memory.json"
+    path.write_bytes(damage)
+    r = cli("plan", QUICKSTART, "-t", "memory", state=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    text = " ".join(r.stderr.split())
+    assert f"is damaged: {path}" in text and "Nothing was changed" in text
+    command = text.split("restore the last good version: ")[1].split(" (earlier")[0]
+    assert command.startswith(f"spcs-iac state push {QUICKSTART} ")
+    r = cli(*command.split()[1:], state=tmp_path)  # the suggested command, as printed
+    assert r.returncode == 0, r.stderr
+    r = cli("plan", QUICKSTART, "-t", "memory", "--detailed-exitcode", state=tmp_path)
+    assert r.returncode == 2 and "<= role.CONTAINER_USER_ROLE" in r.stdout  # the last good version: before rm
+
+
+def test_a_damaged_journal_line_is_named(tmp_path: Path) -> None:
+    assert cli("apply", QUICKSTART, "-t", "memory", "--yes", state=tmp_path).returncode == 0
+    journal = tmp_path / "quickstart.memory.journal"
+    journal.write_text('{"op": "put", "address": "x", "entry": {"kind": "role", "name": "X"}}\nnot json\n{}\n')
+    r = cli("plan", QUICKSTART, "-t", "memory", state=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert f"{journal}: line 2" in " ".join(r.stderr.split())

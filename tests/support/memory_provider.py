@@ -61,6 +61,8 @@ class MemoryProvider(Provider):
         directory = state_dir or os.environ.get("SPCS_IAC_STATE_DIR")
         self._file = Path(directory) / "memory-target.json" if target is None and directory else None
         self.t = target or (MemoryTarget.load(self._file) if self._file else MemoryTarget())
+        if target is None and os.environ.get("MEMORY_TARGET_LATENCY"):  # CLI tests: slow operations
+            self.t.latency = float(os.environ["MEMORY_TARGET_LATENCY"])
 
     def read(self, requests: list[ReadRequest]) -> dict[str, Observed]:
         with self._shared(), self.t.lock:

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from spcs_iac.errors import SpcsIacError, StackValidationError
+from spcs_iac.errors import SpcsIacError, StackValidationError, StateCorruptError, StateLockedError
 from spcs_iac.plan.model import Plan
 from spcs_iac.plan.render import plan_summary_json, render, summary_line
 
@@ -50,14 +50,29 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+_LOADED: list[str] = []  # stack references this command loaded (messages name the stack as the user did)
+
+
+def _terminated(signum: int, _frame: Any) -> None:
+    # SIGTERM (a CI job cancelled, a container stopped) ends a run like Ctrl-C: the operations in flight
+    # finish and are recorded, the rest are not started, and the state lock is released.
+    raise KeyboardInterrupt
+
+
 def guarded(fn: Callable[[], Any]) -> Any:
     """Run a command body: known errors become messages (exit 1), never tracebacks."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         return fn()
+    except (StateLockedError, StateCorruptError) as exc:
+        fail(exc.for_stack(_LOADED[-1] if _LOADED else "STACK"))
     except SpcsIacError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        fail("interrupted", 130)
+        fail("interrupted: the operations in flight finished and are recorded in the state; nothing else was "
+             "started. Run the command again to converge.", 130)
 
 
 def provider_options(connection: str | None, wait_timeout: float | None = None) -> dict[str, Any]:
@@ -77,6 +92,7 @@ def _load(stack_ref: str, target: str | None):  # type: ignore[no-untyped-def]
     from spcs_iac.model.loader import load_stack
 
     stack = load_stack(stack_ref)
+    _LOADED.append(stack_ref)
     return stack, target or stack.default_target
 
 

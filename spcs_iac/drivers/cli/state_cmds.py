@@ -32,10 +32,12 @@ AddressArg = Annotated[str, typer.Argument(help="an address as `state list` show
 
 
 def _with_state(stack: str, target: str | None, state: str | None, state_dir: str | None,
-                connection: str | None, fn: Any, *, lock: str | None = None, lock_timeout: float = 0.0) -> Any:
+                connection: str | None, fn: Any, *, lock: str | None = None, lock_timeout: float = 0.0,
+                strict: bool = True) -> Any:
     def body() -> Any:
         s, tgt = _load(stack, target)
-        with _api().stack_state(s, tgt, state=state, state_dir=state_dir, **provider_options(connection)) as store:
+        with _api().stack_state(s, tgt, state=state, state_dir=state_dir, strict=strict,
+                                **provider_options(connection)) as store:
             if lock is None:
                 return fn(s, store)
             with store.locked(lock, wait=lock_timeout):
@@ -147,7 +149,9 @@ def state_push(stack: StackArg, document: Annotated[Path, typer.Argument(help="a
         store.replace_all(entries)
         out.print(f"State of {store.stack} on {store.target} replaced: {len(entries)} objects.")
 
-    _with_state(stack, target, state, state_dir, connection, run, lock="state push", lock_timeout=lock_timeout)
+    # --force also replaces a state too damaged to read (the recovery the damage message suggests)
+    _with_state(stack, target, state, state_dir, connection, run, lock="state push", lock_timeout=lock_timeout,
+                strict=not force)
 
 
 @state_app.command("history")
