@@ -371,11 +371,10 @@ class ServiceSpec(SpecModel):
 
     # ---- YAML -------------------------------------------------------------------------------------
     @classmethod
-    def from_yaml(cls, text: str) -> ServiceSpec:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ValueError(f"spec YAML does not parse: {exc}") from None
+    def from_yaml(cls, text: str, source: str = "spec YAML") -> ServiceSpec:
+        from spcs_iac.model import yamlsafe
+
+        data = yamlsafe.load(text, source)  # refuses alias bombs, recursive anchors, duplicate keys, tags
         if not isinstance(data, dict):
             raise ValueError("spec YAML must be a mapping with a top-level 'spec:' key")
         if "spec" not in data:
@@ -385,7 +384,7 @@ class ServiceSpec(SpecModel):
     @classmethod
     def from_file(cls, path: str) -> ServiceSpec:
         with open(path, encoding="utf-8") as fh:
-            return cls.from_yaml(fh.read())
+            return cls.from_yaml(fh.read(), source=path)
 
     def to_document(self, resolve_image: Any = None) -> dict[str, Any]:
         """The YAML-shaped dict; ``resolve_image(container) -> str`` renders image references."""
