@@ -57,7 +57,9 @@ def _num(value: float | int) -> str:
 
 
 class AccountState(StateBackend):
-    def __init__(self, location: str, stack: str, target: str, sql: Sql, *, lease: float = LEASE_SECONDS) -> None:
+    def __init__(self, location: str, stack: str, target: str, sql: Sql, *, lease: float | None = None) -> None:
+        """``lease``: seconds a lock lives without renewal (default SPCS_IAC_LOCK_LEASE, else 300)."""
+        lease = lease or float(os.environ.get("SPCS_IAC_LOCK_LEASE") or LEASE_SECONDS)
         parts = ids.split_qualified(location) if location else []
         if len(parts) != 2:
             raise SpcsIacError(f"state snowflake://{location}: give the schema as DATABASE.SCHEMA")

@@ -45,8 +45,13 @@ def free_port() -> int:
 
 @pytest.fixture
 def emulator_env(tmp_path):
+    yield from serve_emulator(tmp_path)
+
+
+def serve_emulator(tmp_path, *options: str):
+    """`spcs-iac emulator serve` on a free port; yields the environment the CLI connects with."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "spcs_iac", "emulator", "serve", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "spcs_iac", "emulator", "serve", "--port", str(port), *options],
                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
