@@ -158,3 +158,26 @@ def test_a_damaged_journal_line_is_named(tmp_path: Path) -> None:
     r = cli("plan", QUICKSTART, "-t", "memory", state=tmp_path)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert f"{journal}: line 2" in " ".join(r.stderr.split())
+
+
+def test_state_rebuild_recovers_a_lost_state_and_leaves_other_stacks_alone(tmp_path: Path) -> None:
+    assert cli("apply", QUICKSTART, "-t", "memory", "--yes", state=tmp_path).returncode == 0
+    other = tmp_path / "other.py"  # another stack that declares one of the same objects
+    other.write_text("from spcs_iac import Stack, Warehouse\nstack = Stack('other')\n"
+                     "stack.add(Warehouse(name='OTHER_WH'))\n")
+    assert cli("apply", str(other), "-t", "memory", "--yes", state=tmp_path).returncode == 0
+    for path in [tmp_path / "quickstart.memory.json", *tmp_path.glob("history/quickstart.*")]:
+        path.unlink()  # the state is lost
+    r = cli("plan", QUICKSTART, "-t", "memory", state=tmp_path)
+    assert "to import" in r.stdout  # without it, everything would be foreign
+    r = cli("state", "rebuild", QUICKSTART, "-t", "memory", state=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "Recovered 19 objects" in r.stdout and "taken as declared" in r.stdout  # grants carry no marker
+    r = cli("plan", QUICKSTART, "-t", "memory", "--detailed-exitcode", state=tmp_path)
+    assert r.returncode == 0, r.stdout
+    hijack = tmp_path / "hijack.py"  # a stack naming the other stack's warehouse does not take it
+    hijack.write_text("from spcs_iac import Stack, Warehouse\nstack = Stack('hijack')\n"
+                      "stack.add(Warehouse(name='OTHER_WH'))\n")
+    r = cli("state", "rebuild", str(hijack), "-t", "memory", state=tmp_path)
+    assert r.returncode == 0 and "left out: warehouse.OTHER_WH belongs to stack other" in r.stdout
+    assert not json.loads(cli("state", "pull", str(hijack), "-t", "memory", state=tmp_path).stdout)["resources"]

@@ -122,6 +122,8 @@ class MemoryProvider(Provider):
         r = change.resource
         assert r is not None
         outputs: dict[str, Any] = {}
+        if r.kind not in ("grant", "role_grant"):  # like a comment marker: grants have no comment
+            outputs["managed_by"] = ctx.stack
         if r.kind == "image":
             outputs["digest"] = "sha256:" + fingerprint([r.desired(ctx.outputs), time.time_ns()])
         props = r.desired(ctx.outputs)

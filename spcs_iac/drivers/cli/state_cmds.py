@@ -167,6 +167,27 @@ def state_history(stack: StackArg, target: TargetOpt = None, state: StateOpt = N
     _with_state(stack, target, state, state_dir, connection, run)
 
 
+@state_app.command("rebuild")
+def state_rebuild(stack: StackArg, target: TargetOpt = None, state: StateOpt = None, state_dir: StateDirOpt = None,
+                  connection: ConnectionOpt = None, lock_timeout: LockTimeoutOpt = 0.0) -> None:
+    """Recover a lost state from the target: take back the declared objects that carry this stack's marker
+    (nothing in the target is changed or deleted)."""
+
+    def body() -> None:
+        s, tgt = _load(stack, target)
+        found = _api().rebuild_state(s, tgt, state=state, state_dir=state_dir, lock_timeout=lock_timeout,
+                                     **provider_options(connection))
+        out.print(f"Recovered {len(found.taken) + len(found.unmarked)} objects of stack {s.name} on {tgt}.")
+        if found.unmarked:
+            out.print(f"  taken as declared (the target keeps no marker for them): {', '.join(found.unmarked)}")
+        for address, other in sorted(found.foreign.items()):
+            out.print(f"  left out: {address} belongs to stack {other}")
+        if found.missing:
+            out.print(f"  not in the target (the next apply creates them): {', '.join(found.missing)}")
+
+    guarded(body)
+
+
 @app.command("import")
 def import_object(stack: StackArg, address: AddressArg, target: TargetOpt = None, state: StateOpt = None,
                   state_dir: StateDirOpt = None, connection: ConnectionOpt = None,
