@@ -2,8 +2,8 @@
 
 Everything the quickstart builds step by step with imperative calls: the role and its account
 privileges, database, warehouse, stages, network rule and external access integration, compute pool,
-image repository, the two images, the notebook and convert services, and the CONVERT_UDF service
-function. ``spcs-iac apply stacks/quickstart.py`` brings it up locally (Docker) or, with
+image repository, the two images, the notebook and convert services, the WEATHER table and the
+CONVERT_UDF service function. ``spcs-iac apply stacks/quickstart.py`` brings it up locally (Docker) or, with
 ``--target snowflake``, on an account; ``spcs-iac destroy`` removes it.
 
 Set SPCS_IAC_BASE_IMAGE to build the images from another base (the tests use an offline image).
@@ -28,6 +28,8 @@ from spcs_iac import (
     ServiceSpec,
     Stack,
     Stage,
+    Table,
+    TableColumn,
     Warehouse,
 )
 
@@ -90,6 +92,12 @@ convert_api = stack.add(Service(
     name="CONVERT_API", database=db, compute_pool=pool,
     spec=ServiceSpec.from_file(str(EXAMPLES / "convert-api" / "convert-api.yaml")),
     spec_stage=specs, spec_file="convert-api.yaml", external_access_integrations=[eai], owner=role,
+))
+# --- the data the function converts (seed: CREATE OR REPLACE TABLE WEATHER, in 03_rest_service.py) ---
+stack.add(Table(
+    name="WEATHER", database=db, owner=role,
+    columns=[TableColumn(name="DATE", datatype="DATE"), TableColumn(name="LOCATION", datatype="VARCHAR"),
+             TableColumn(name="TEMP_C", datatype="NUMBER"), TableColumn(name="TEMP_F", datatype="NUMBER")],
 ))
 stack.add(ServiceFunction(
     name="CONVERT_UDF", database=db, arguments=[FunctionArgument(name="input", datatype="REAL")],
