@@ -17,6 +17,7 @@ from spcs_iac import (
     ImageRepository,
     NetworkRule,
     Role,
+    RoleGrant,
     Schema,
     Service,
     ServiceFunction,
@@ -29,9 +30,11 @@ from spcs_iac import (
 
 def generated_stack(n: int, name: str = "bench", fixed: int | None = 5) -> Stack:
     s = Stack(name)
-    db = s.add(Database(name="BENCH_DB"))
     owner = s.add(Role(name="BENCH_OWNER"))
-    s.add(Grant(to=owner, on="ACCOUNT", privileges=["CREATE COMPUTE POOL", "BIND SERVICE ENDPOINT"]))
+    s.add(RoleGrant(role=owner, to_role="ACCOUNTADMIN"))  # the connecting user may then USE ROLE BENCH_OWNER
+    s.add(Grant(to=owner, on="ACCOUNT", privileges=["CREATE COMPUTE POOL", "BIND SERVICE ENDPOINT",
+                                                    "CREATE DATABASE"]))
+    db = s.add(Database(name="BENCH_DB", owner=owner))  # its schemas are the owner's: it creates them
     readers: list[Role] = []
     eais: list[ExternalAccessIntegration] = []
     functions = 0
@@ -46,6 +49,7 @@ def generated_stack(n: int, name: str = "bench", fixed: int | None = 5) -> Stack
             rule = s.add(NetworkRule(name=f"RULE_{i}", database=db, schema=sch, type="HOST_PORT", mode="EGRESS",
                                      value_list=[f"api{i}.example.com:443"]))
             eais.append(s.add(ExternalAccessIntegration(name=f"EAI_{i}", allowed_network_rules=[rule])))
+            s.add(Grant(to=owner, on=eais[-1], privileges=["USAGE"]))  # the services' owner uses it
         services = []
         for j in range(4):
             spec = ServiceSpec.model_validate({"spec": {

@@ -14,7 +14,7 @@ from typing import Any
 from .errors import does_not_exist
 
 ACCOUNT_KINDS = ("ROLE", "WAREHOUSE", "DATABASE", "INTEGRATION", "COMPUTE POOL")
-SCHEMA_KINDS = ("STAGE", "SECRET", "NETWORK RULE", "IMAGE REPOSITORY", "SERVICE", "FUNCTION")
+SCHEMA_KINDS = ("STAGE", "SECRET", "NETWORK RULE", "IMAGE REPOSITORY", "SERVICE", "FUNCTION", "TABLE")
 LABELS = {
     "ROLE": "Role",
     "WAREHOUSE": "Warehouse",
@@ -28,6 +28,7 @@ LABELS = {
     "IMAGE REPOSITORY": "Image repository",
     "SERVICE": "Service",
     "FUNCTION": "Function",
+    "TABLE": "Table",
 }
 BUILTIN_ROLES = {
     "ACCOUNTADMIN": "Account administrator can manage all aspects of the account.",
@@ -90,6 +91,7 @@ class Catalog:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, tuple[str, ...]], Obj] = {}
         self.grants: list[Grant] = []
+        self.user_grants: dict[str, list[str]] = {}  # GRANT ROLE r TO USER u: user -> roles
 
     # -- objects --------------------------------------------------------------------------------
     def get(self, kind: str, key: tuple[str, ...]) -> Obj | None:
@@ -159,6 +161,7 @@ class Catalog:
             "version": 1,
             "objects": [asdict(o) for o in self.objects.values()],
             "grants": [asdict(g) for g in self.grants],
+            "user_grants": self.user_grants,
         }
 
     @classmethod
@@ -172,6 +175,7 @@ class Catalog:
             raw = dict(raw)
             raw["on_key"] = tuple(raw["on_key"])
             cat.grants.append(Grant(**raw))
+        cat.user_grants = {u: list(rs) for u, rs in data.get("user_grants", {}).items()}
         return cat
 
     @classmethod

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .catalog import LABELS, Catalog, Obj, fmt_key, fmt_obj_name
+from . import access
+from .catalog import Catalog, Obj, fmt_key
 from .errors import (
     already_exists,
-    insufficient_privileges,
     invalid,
     no_current_database,
     no_current_schema,
@@ -30,6 +30,8 @@ class Session:
     warehouse: str | None = None
     database: str | None = None
     schema: str | None = None
+    # USE SECONDARY ROLES: ["ALL"], role names, or [] (NONE, the emulator's default for new sessions).
+    secondary: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -77,32 +79,25 @@ class Ctx:
         self.cat.require("DATABASE", (db,))
         return self.cat.require("SCHEMA", (db, schema))
 
-    # -- privileges -----------------------------------------------------------------------------
+    # -- privileges (the rules are in access.py) ---------------------------------------------------
     def acts_as_owner(self, obj: Obj) -> bool:
-        return self.role == "ACCOUNTADMIN" or obj.owner in self.cat.closure(self.role)
+        return access.owns(self, obj)
 
     def inherits_owner(self, obj: Obj) -> bool:
-        """True if the current role is the owner or inherits the owner role (no ACCOUNTADMIN bypass)."""
-        return obj.owner in self.cat.closure(self.role)
+        """The current roles own the object or inherit its owner (there is no administrator bypass)."""
+        return access.owns(self, obj)
 
     def check_owner(self, obj: Obj) -> None:
-        if not self.acts_as_owner(obj):
-            label = LABELS.get(obj.kind, "object").lower()
-            raise insufficient_privileges(
-                f"Insufficient privileges to operate on {label} '{fmt_obj_name(obj.kind, obj.key)}'."
-            )
+        access.require_owner(self, obj)
 
     def check_owner_or_priv(self, obj: Obj, *privileges: str) -> None:
-        if self.acts_as_owner(obj):
-            return
-        if any(self.cat.has_privilege(self.role, priv, obj.kind, obj.key) for priv in privileges):
-            return
-        self.check_owner(obj)
+        access.require_owner(self, obj, *privileges)
 
     # -- generic create/drop --------------------------------------------------------------------
     def create(self, obj: Obj, if_not_exists: bool, label: str) -> Result:
         existing = self.cat.get(obj.kind, obj.key)
         shown = fmt_key(obj.key[-1:]) if obj.kind != "FUNCTION" else obj.key[2]
+        access.require_create(self, obj.kind, obj.key)
         if existing is not None:
             if self.or_replace:
                 self.check_owner(existing)

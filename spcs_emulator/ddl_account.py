@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from . import parameters
 from . import props as P
 from .catalog import BUILTIN_ROLES, Obj
+from .columns import columns
 from .context import Ctx
-from .errors import does_not_exist, invalid, state_error
+from .errors import ACCESS, SqlError, does_not_exist, invalid, state_error
 from .parser import Parser
 from .registry import handles
-from .results import FIXED, TEXT, TIMESTAMP, Result, ok, tf, yn
+from .results import Result, ok, tf, yn
 from .show import parse_show_tail
 
 # -- USE ----------------------------------------------------------------------------------------
@@ -20,7 +22,32 @@ def use_role(ctx: Ctx, p: Parser) -> Result:
     p.end()
     if ctx.cat.get("ROLE", (name,)) is None:
         raise does_not_exist("Role", name)
+    if name not in ctx.emu.usable_roles(ctx.session.user):
+        # Only roles granted to the user, directly or below them (https://docs.snowflake.com/en/sql-reference/sql/use-role).
+        raise SqlError("003013", "42501", f"{ACCESS}Requested role '{name}' is not assigned to the executing "
+                       "user.  Specify another role to activate.")
     ctx.session.role = name
+    return ok()
+
+
+@handles("USE SECONDARY ROLES")
+def use_secondary_roles(ctx: Ctx, p: Parser) -> Result:
+    """``ALL``, ``NONE`` or a list of roles granted to the user
+    (https://docs.snowflake.com/en/sql-reference/sql/use-secondary-roles)."""
+    if p.accept_kw("ALL"):
+        wanted = ["ALL"]
+    elif p.accept_kw("NONE"):
+        wanted = []
+    else:
+        wanted = [p.ident()]
+        while p.accept_punct(","):
+            wanted.append(p.ident())
+        for name in wanted:
+            if name not in ctx.emu.user_roles(ctx.session.user):
+                raise SqlError("003013", "42501", f"{ACCESS}Requested role '{name}' is not assigned to the "
+                               "executing user.  Specify another role to activate.")
+    p.end()
+    ctx.session.secondary = wanted
     return ok()
 
 
@@ -75,20 +102,24 @@ def create_role(ctx: Ctx, p: Parser) -> Result:
     return ctx.create(ctx.new_obj("ROLE", key, values.get("COMMENT")), ine, "Role")
 
 
-def _alter_comment(ctx: Ctx, p: Parser, kind: str, key: tuple[str, ...], ine: bool) -> Result:
+def _alter_comment(ctx: Ctx, p: Parser, kind: str, key: tuple[str, ...], ine: bool,
+                   spec: P.Spec = COMMENT_SPEC) -> Result:
+    """ALTER <kind> name SET / UNSET of the properties (and parameters) in ``spec``."""
     if p.accept_kw("SET"):
-        values = P.parse(p, COMMENT_SPEC, required=["COMMENT"])
+        values = P.parse(p, spec)
+        if not values:
+            raise p.error()
         p.end()
         obj = ctx.alter_target(kind, key, ine)
         if obj:
             P.apply(obj, values)
     else:
         p.expect_kw("UNSET")
-        P.parse_unset(p, COMMENT_SPEC)
+        names = P.parse_unset(p, spec)
         p.end()
         obj = ctx.alter_target(kind, key, ine)
         if obj:
-            obj.comment = None
+            P.unset(obj, spec, names)
     return ok()
 
 
@@ -119,9 +150,7 @@ def drop_role(ctx: Ctx, p: Parser) -> Result:
 def show_roles(ctx: Ctx, p: Parser) -> Result:
     f = parse_show_tail(ctx, p, scopes=())
     inherited = ctx.cat.closure(ctx.role)
-    cols = [("created_on", TIMESTAMP), ("name", TEXT), ("is_default", TEXT), ("is_current", TEXT),
-            ("is_inherited", TEXT), ("assigned_to_users", FIXED), ("granted_to_roles", FIXED),
-            ("granted_roles", FIXED), ("owner", TEXT), ("comment", TEXT)]
+    cols = columns("SHOW ROLES")
     rows = []
     for role in f.apply(ctx.cat.list("ROLE")):
         name = role.key[0]
@@ -155,6 +184,7 @@ WAREHOUSE_SPEC: P.Spec = {
     "GENERATION": (P.c_str, None),
     "RESOURCE_CONSTRAINT": (P.c_kw(), None),
     "COMMENT": (P.c_comment, None),
+    **parameters.spec("WAREHOUSE"),
 }
 
 
@@ -238,17 +268,7 @@ def drop_warehouse(ctx: Ctx, p: Parser) -> Result:
     return result
 
 
-WAREHOUSE_COLUMNS = [
-    ("name", TEXT), ("state", TEXT), ("type", TEXT), ("size", TEXT), ("min_cluster_count", FIXED),
-    ("max_cluster_count", FIXED), ("started_clusters", FIXED), ("running", FIXED), ("queued", FIXED),
-    ("is_default", TEXT), ("is_current", TEXT), ("auto_suspend", FIXED), ("auto_resume", TEXT),
-    ("available", TEXT), ("provisioning", TEXT), ("quiescing", TEXT), ("other", TEXT),
-    ("created_on", TIMESTAMP), ("resumed_on", TIMESTAMP), ("updated_on", TIMESTAMP), ("owner", TEXT),
-    ("comment", TEXT), ("enable_query_acceleration", TEXT), ("query_acceleration_max_scale_factor", FIXED),
-    ("resource_monitor", TEXT), ("actives", FIXED), ("pendings", FIXED), ("failed", FIXED),
-    ("suspended", FIXED), ("uuid", TEXT), ("scaling_policy", TEXT), ("owner_role_type", TEXT),
-    ("resource_constraint", TEXT), ("generation", TEXT),
-]
+WAREHOUSE_COLUMNS = columns("SHOW WAREHOUSES")
 
 
 @handles("SHOW WAREHOUSES")
@@ -274,7 +294,9 @@ def show_warehouses(ctx: Ctx, p: Parser) -> Result:
 
 
 # -- DATABASE / SCHEMA --------------------------------------------------------------------------
-DB_SPEC: P.Spec = {"COMMENT": (P.c_comment, None), "DATA_RETENTION_TIME_IN_DAYS": (P.c_int, 1)}
+# Databases and schemas take their parameters in CREATE and ALTER ... SET / UNSET (parameters.py).
+DB_SPEC: P.Spec = {"COMMENT": (P.c_comment, None), **parameters.spec("DATABASE")}
+SCHEMA_SPEC: P.Spec = {"COMMENT": (P.c_comment, None), **parameters.spec("SCHEMA")}
 
 
 @handles("CREATE DATABASE")
@@ -299,7 +321,7 @@ def create_database(ctx: Ctx, p: Parser) -> Result:
 def alter_database(ctx: Ctx, p: Parser) -> Result:
     ine = p.if_exists()
     key = ctx.account_key(p.name())
-    return _alter_comment(ctx, p, "DATABASE", key, ine)
+    return _alter_comment(ctx, p, "DATABASE", key, ine, DB_SPEC)
 
 
 @handles("DROP DATABASE")
@@ -319,9 +341,7 @@ def drop_database(ctx: Ctx, p: Parser) -> Result:
 @handles("SHOW DATABASES")
 def show_databases(ctx: Ctx, p: Parser) -> Result:
     f = parse_show_tail(ctx, p, scopes=())
-    cols = [("created_on", TIMESTAMP), ("name", TEXT), ("is_default", TEXT), ("is_current", TEXT),
-            ("origin", TEXT), ("owner", TEXT), ("comment", TEXT), ("options", TEXT), ("retention_time", TEXT),
-            ("kind", TEXT), ("owner_role_type", TEXT)]
+    cols = columns("SHOW DATABASES")
     rows = []
     for db in f.apply(ctx.cat.list("DATABASE")):
         system = bool(db.props.get("system"))
@@ -336,7 +356,7 @@ def show_databases(ctx: Ctx, p: Parser) -> Result:
 def create_schema(ctx: Ctx, p: Parser) -> Result:
     ine = p.if_not_exists()
     key = ctx.schema_key(p.name(2), "CREATE SCHEMA")
-    values = P.with_defaults(DB_SPEC, P.parse(p, DB_SPEC))
+    values = P.with_defaults(SCHEMA_SPEC, P.parse(p, SCHEMA_SPEC))
     p.end()
     ctx.cat.require("DATABASE", key[:1])
     comment, pr = P.split_create(values)
@@ -351,7 +371,7 @@ def create_schema(ctx: Ctx, p: Parser) -> Result:
 def alter_schema(ctx: Ctx, p: Parser) -> Result:
     ine = p.if_exists()
     key = ctx.schema_key(p.name(2), "ALTER SCHEMA")
-    return _alter_comment(ctx, p, "SCHEMA", key, ine)
+    return _alter_comment(ctx, p, "SCHEMA", key, ine, SCHEMA_SPEC)
 
 
 @handles("DROP SCHEMA")
@@ -373,12 +393,10 @@ def drop_schema(ctx: Ctx, p: Parser) -> Result:
 @handles("SHOW SCHEMAS")
 def show_schemas(ctx: Ctx, p: Parser) -> Result:
     f = parse_show_tail(ctx, p, scopes=("ACCOUNT", "DATABASE"))
-    cols = [("created_on", TIMESTAMP), ("name", TEXT), ("is_default", TEXT), ("is_current", TEXT),
-            ("database_name", TEXT), ("owner", TEXT), ("comment", TEXT), ("options", TEXT),
-            ("retention_time", TEXT), ("owner_role_type", TEXT)]
+    cols = columns("SHOW SCHEMAS")
     rows = []
     for s in ctx.cat.list("SCHEMA"):
-        if not f.keep(s.key[1], s.key):
+        if not f.keep(s.key[1], s.key) or not f.sees(s):
             continue
         current = (ctx.session.database, ctx.session.schema) == s.key
         rows.append([s.created_on, s.key[1], "N", yn(current), s.key[0], s.owner, s.comment, "",

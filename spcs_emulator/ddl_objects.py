@@ -7,11 +7,12 @@ from typing import Any
 
 from . import props as P
 from .catalog import Obj, fmt_key
+from .columns import columns
 from .context import Ctx
 from .errors import invalid
 from .parser import Parser, Val, syntax_error_at, v_bool, v_kw, v_list, v_name, v_str
 from .registry import handles
-from .results import FIXED, TEXT, TIMESTAMP, Result, ok, tf, yn
+from .results import Result, ok, tf, yn
 from .show import parse_show_tail
 
 _PLAIN = re.compile(r"^[A-Z_][A-Z0-9_$]*$")
@@ -120,10 +121,7 @@ def drop_stage(ctx: Ctx, p: Parser) -> Result:
 
 @handles("SHOW STAGES")
 def show_stages(ctx: Ctx, p: Parser) -> Result:
-    cols = [("created_on", TIMESTAMP), ("name", TEXT), ("database_name", TEXT), ("schema_name", TEXT),
-            ("url", TEXT), ("has_credentials", TEXT), ("has_encryption_key", TEXT), ("owner", TEXT),
-            ("comment", TEXT), ("region", TEXT), ("type", TEXT), ("cloud", TEXT), ("storage_integration", TEXT),
-            ("endpoint", TEXT), ("owner_role_type", TEXT), ("directory_enabled", TEXT)]
+    cols = columns("SHOW STAGES")
     rows = []
     for s in schema_show(ctx, p, "STAGE"):
         stype = "INTERNAL NO CSE" if s.props["encryption"] == "SNOWFLAKE_SSE" else "INTERNAL"
@@ -204,9 +202,7 @@ def drop_secret(ctx: Ctx, p: Parser) -> Result:
 
 @handles("SHOW SECRETS")
 def show_secrets(ctx: Ctx, p: Parser) -> Result:
-    cols = [("created_on", TIMESTAMP), ("name", TEXT), ("schema_name", TEXT), ("database_name", TEXT),
-            ("owner", TEXT), ("comment", TEXT), ("secret_type", TEXT), ("oauth_scopes", TEXT),
-            ("owner_role_type", TEXT)]
+    cols = columns("SHOW SECRETS")
     rows = [[s.created_on, s.key[2], s.key[1], s.key[0], s.owner, s.comment, s.props["secret_type"],
              _scopes(s), "ROLE"] for s in schema_show(ctx, p, "SECRET")]
     return Result(cols, rows)
@@ -223,10 +219,7 @@ def desc_secret(ctx: Ctx, p: Parser) -> Result:
     p.end()
     s = ctx.cat.require("SECRET", key)
     ctx.check_owner(s)
-    cols = [("created_on", TIMESTAMP), ("name", TEXT), ("schema_name", TEXT), ("database_name", TEXT),
-            ("owner", TEXT), ("comment", TEXT), ("secret_type", TEXT), ("username", TEXT),
-            ("oauth_access_token_expiry_time", TIMESTAMP), ("oauth_refresh_token_expiry_time", TEXT),
-            ("oauth_scopes", TEXT), ("integration_name", TEXT)]
+    cols = columns("DESC SECRET")
     return Result(cols, [[s.created_on, s.key[2], s.key[1], s.key[0], s.owner, s.comment, s.props["secret_type"],
                           s.props.get("username"), None, s.props.get("oauth_refresh_token_expiry_time"),
                           _scopes(s), s.props.get("api_authentication")]])
@@ -272,9 +265,7 @@ def drop_network_rule(ctx: Ctx, p: Parser) -> Result:
 
 @handles("SHOW NETWORK RULES")
 def show_network_rules(ctx: Ctx, p: Parser) -> Result:
-    cols = [("created_on", TIMESTAMP), ("name", TEXT), ("database_name", TEXT), ("schema_name", TEXT),
-            ("owner", TEXT), ("comment", TEXT), ("type", TEXT), ("mode", TEXT), ("entries_in_valuelist", FIXED),
-            ("owner_role_type", TEXT)]
+    cols = columns("SHOW NETWORK RULES")
     rows = [[r.created_on, r.key[2], r.key[0], r.key[1], r.owner, r.comment, r.props["rule_type"],
              r.props["mode"], len(r.props["value_list"]), "ROLE"] for r in schema_show(ctx, p, "NETWORK RULE")]
     return Result(cols, rows)
@@ -286,8 +277,7 @@ def desc_network_rule(ctx: Ctx, p: Parser) -> Result:
     p.end()
     r = ctx.cat.require("NETWORK RULE", key)
     ctx.check_owner(r)
-    cols = [("created_on", TIMESTAMP), ("name", TEXT), ("database_name", TEXT), ("schema_name", TEXT),
-            ("owner", TEXT), ("comment", TEXT), ("type", TEXT), ("mode", TEXT), ("value_list", TEXT)]
+    cols = columns("DESC NETWORK RULE")
     return Result(cols, [[r.created_on, r.key[2], r.key[0], r.key[1], r.owner, r.comment, r.props["rule_type"],
                           r.props["mode"], ",".join(r.props["value_list"])]])
 
@@ -381,8 +371,7 @@ def drop_eai(ctx: Ctx, p: Parser) -> Result:
 @handles("SHOW EXTERNAL ACCESS INTEGRATIONS", "SHOW INTEGRATIONS")
 def show_eais(ctx: Ctx, p: Parser) -> Result:
     f = parse_show_tail(ctx, p, scopes=())
-    cols = [("name", TEXT), ("type", TEXT), ("category", TEXT), ("enabled", TEXT), ("comment", TEXT),
-            ("created_on", TIMESTAMP)]
+    cols = columns("SHOW INTEGRATIONS")
     rows = [[i.key[0], "EXTERNAL_ACCESS", "SECURITY", tf(i.props["enabled"]), i.comment, i.created_on]
             for i in f.apply(ctx.cat.list("INTEGRATION"))]
     return Result(cols, rows)
@@ -399,7 +388,7 @@ def desc_eai(ctx: Ctx, p: Parser) -> Result:
     key = ctx.account_key(p.name())
     p.end()
     i = ctx.cat.require("INTEGRATION", key)
-    cols = [("property", TEXT), ("property_type", TEXT), ("property_value", TEXT), ("property_default", TEXT)]
+    cols = columns("DESC INTEGRATION")
     pr = i.props
     rows = [
         ["ENABLED", "Boolean", tf(pr["enabled"]), "false"],

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import ddl_account, ddl_objects, functions, grants, pools, repos, services  # noqa: F401  (registration)
+from . import ddl_account, ddl_objects, functions, grants, pools, repos, services, tables  # noqa: F401  (registration)
 from .catalog import Catalog
 from .context import Ctx, Session
+from .data import DataEngine
 from .errors import SqlError, simulated_failure
 from .parser import Parser
 from .registry import HANDLERS, lookup
@@ -44,8 +45,11 @@ class Emulator:
         account: str = "EMU",
         region: str = "AWS_US_WEST_2",
         state_file: str | os.PathLike[str] | None = None,
+        users: dict[str, list[str]] | None = None,
     ) -> None:
         self.lock = threading.RLock()
+        # Roles granted to each user (upper-case names). A user not listed is an administrator: ACCOUNTADMIN.
+        self.users = {u.upper(): [r.upper() for r in rs] for u, rs in (users or {}).items()}
         self.latency_ms = latency_ms
         self.fail_at = fail_at
         self.fail_matching = fail_matching
@@ -54,6 +58,8 @@ class Emulator:
         self.account = account
         self.region = region
         self.version = "9.20.0"
+        self.edition = "ENTERPRISE"  # SYSTEM$BOOTSTRAP_DATA_REQUEST's serviceLevelName
+        self.internal_errors: list[str] = []  # requests that failed inside the emulator (000603): its bugs
         self.state_file = Path(state_file) if state_file else None
         self.sessions: dict[str, Session] = {}
         self.endpoint_handlers: dict[tuple[tuple[str, ...], str, str], EndpointHandler] = {}
@@ -61,6 +67,8 @@ class Emulator:
         self.stage_files: dict[tuple[tuple[str, ...], str], str] = {}
         self.uploads: dict[str, tuple[tuple[str, ...], str]] = {}  # presigned-URL token -> (stage, path)
         self.cat = Catalog.fresh(time.time())
+        # Table rows: beside the state file when there is one (DuckDB keeps them on disk), else in memory.
+        self.data = DataEngine(Path(str(self.state_file) + ".duckdb") if self.state_file else None)
         self._mutations = 0
         self._stats: Counter[str] = Counter()  # first keyword -> count
         self._statements: list[str] = []
@@ -106,6 +114,7 @@ class Emulator:
             self.latency_ms = 0
             self._mutations = 0
             self.images.clear()
+            self.data.reset()
             for session in self.sessions.values():
                 session.role = "ACCOUNTADMIN"
                 session.database = session.schema = session.warehouse = None
@@ -198,9 +207,10 @@ class Emulator:
     # -- sessions -------------------------------------------------------------------------------
     def login(self, user: str, role: str | None = None, warehouse: str | None = None,
               database: str | None = None, schema: str | None = None) -> Session:
-        role_name = _session_ident(role) or "ACCOUNTADMIN"
         with self.lock:
-            if self.cat.get("ROLE", (role_name,)) is None:
+            granted = self.user_roles(user)
+            role_name = _session_ident(role) or ("ACCOUNTADMIN" if "ACCOUNTADMIN" in granted else min(granted))
+            if self.cat.get("ROLE", (role_name,)) is None or role_name not in self.usable_roles(user):
                 raise SqlError(
                     "390189", "08004",
                     f"Role '{role_name}' specified in the connect string does not exist or not authorized. "
@@ -221,9 +231,23 @@ class Emulator:
             self.sessions[session.token] = session
             return session
 
+    def user_roles(self, user: str) -> set[str]:
+        """Roles granted to the user directly (GRANT ROLE ... TO USER included), PUBLIC always."""
+        name = user.upper()
+        base = self.users.get(name, ["ACCOUNTADMIN"])
+        return {*base, *self.cat.user_grants.get(name, []), "PUBLIC"}
+
+    def usable_roles(self, user: str) -> set[str]:
+        """Roles USE ROLE accepts: those granted to the user and every role below them."""
+        out: set[str] = set()
+        for role in self.user_roles(user):
+            out |= self.cat.closure(role)
+        return out
+
     def logout(self, token: str) -> None:
         with self.lock:
             self.sessions.pop(token, None)
+        self.data.end_session(token)
 
     def session(self, token: str) -> Session | None:
         with self.lock:
@@ -253,7 +277,18 @@ class Emulator:
                 raise parser.error(parser.peek(_known_prefix(words) + skip))
             n, handler = found
             parser.i = n + skip
-            result = handler(ctx, parser)
+            if words[0] == "SELECT" and tables.reads_tables(parser):
+                result = tables.select_rows(ctx)
+            else:
+                try:
+                    result = handler(ctx, parser)
+                except SqlError as exc:
+                    # A SELECT of expressions the literal handler does not know: DuckDB evaluates it.
+                    if words[0] != "SELECT" or exc.code not in ("001003", "002141", "090105", "090106"):
+                        raise
+                    result = tables.select_rows(ctx)
+            if words[:2] in (["DROP", "DATABASE"], ["DROP", "SCHEMA"]):
+                self.data.sync(ctx)
             if words[0] in MUTATING and self.state_file:
                 self.save_state(self.state_file)
         if ctx.after is not None:

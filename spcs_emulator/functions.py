@@ -7,14 +7,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from . import access
 from . import props as P
 from .catalog import Obj, fmt_key
+from .columns import columns
 from .context import Ctx
 from .errors import SqlError, does_not_exist, invalid
 from .lexer import Token
 from .parser import Parser, v_name
 from .registry import handles
-from .results import BOOLEAN, FIXED, REAL, TEXT, TIMESTAMP, VARIANT, Result, ok
+from .results import BOOLEAN, FIXED, REAL, TEXT, VARIANT, Result, ok
 from .runtime import container_logs, container_rows, dns_name, endpoints_of, iso, service_status
 from .show import parse_show_tail
 from .sqltypes import display_type, parse_arg_types, parse_type
@@ -135,15 +137,10 @@ def _signature(fn: Obj) -> str:
 @handles("SHOW USER FUNCTIONS", "SHOW FUNCTIONS")
 def show_functions(ctx: Ctx, p: Parser) -> Result:
     f = parse_show_tail(ctx, p)
-    cols = [("created_on", TIMESTAMP), ("name", TEXT), ("schema_name", TEXT), ("is_builtin", TEXT),
-            ("is_aggregate", TEXT), ("is_ansi", TEXT), ("min_num_arguments", FIXED), ("max_num_arguments", FIXED),
-            ("arguments", TEXT), ("description", TEXT), ("catalog_name", TEXT), ("is_table_function", TEXT),
-            ("valid_for_clustering", TEXT), ("is_secure", TEXT), ("secrets", TEXT),
-            ("external_access_integrations", TEXT), ("is_external_function", TEXT), ("language", TEXT),
-            ("is_memoizable", TEXT), ("is_data_metric", TEXT)]
+    cols = columns("SHOW USER FUNCTIONS")
     rows = []
     for fn in ctx.cat.list("FUNCTION"):
-        if not f.keep(fn.key[2], fn.key):
+        if not f.keep(fn.key[2], fn.key) or not f.sees(fn):
             continue
         n = len(fn.props["args"])
         rows.append([fn.created_on, fn.key[2], fn.key[1], "N", "N", "N", n, n, _signature(fn),
@@ -168,7 +165,7 @@ def desc_function(ctx: Ctx, p: Parser) -> Result:
         ["max_batch_retries", str(pr["max_batch_retries"])], ["on_batch_failure", pr["on_batch_failure"]],
         ["batch_timeout_secs", str(pr["batch_timeout_secs"])],
     ]
-    return Result([("property", TEXT), ("value", TEXT)], rows)
+    return Result(columns("DESC FUNCTION"), rows)
 
 
 # -- SELECT -------------------------------------------------------------------------------------
@@ -183,7 +180,8 @@ class Deferred:
 
 CONTEXT_FUNCS = {"CURRENT_ROLE", "CURRENT_ACCOUNT", "CURRENT_REGION", "CURRENT_VERSION", "CURRENT_WAREHOUSE",
                  "CURRENT_DATABASE", "CURRENT_SCHEMA", "CURRENT_USER", "CURRENT_SESSION",
-                 "CURRENT_ACCOUNT_NAME", "CURRENT_ORGANIZATION_NAME"}
+                 "CURRENT_ACCOUNT_NAME", "CURRENT_ORGANIZATION_NAME", "CURRENT_AVAILABLE_ROLES",
+                 "CURRENT_SECONDARY_ROLES", "CURRENT_SCHEMAS"}
 
 
 @handles("SELECT")
@@ -207,6 +205,17 @@ def select(ctx: Ctx, p: Parser) -> Result:
     if any(isinstance(v, Deferred) for v in row):
         ctx.after = lambda: _run_deferred(result)
     return result
+
+
+@handles("CALL")
+def call(ctx: Ctx, p: Parser) -> Result:
+    """``CALL SYSTEM$...(...)``: one column named after the function (what the Snowflake CLI calls)."""
+    tok = p.peek()
+    if tok.kind != "ident" or not tok.value.startswith("SYSTEM$"):
+        raise p.error()
+    value, typ = _expr(ctx, p)
+    p.end()
+    return Result([(tok.value, typ)], [[value]])
 
 
 def _label(toks: list[Token]) -> str:
@@ -293,6 +302,13 @@ def _context_value(ctx: Ctx, name: str) -> str | None:
         "CURRENT_VERSION": ctx.emu.version, "CURRENT_WAREHOUSE": s.warehouse, "CURRENT_DATABASE": s.database,
         "CURRENT_SCHEMA": s.schema, "CURRENT_USER": s.user.upper(), "CURRENT_SESSION": str(s.session_id),
         "CURRENT_ACCOUNT_NAME": ctx.emu.account, "CURRENT_ORGANIZATION_NAME": "EMU_ORG",
+        # JSON text, as documented: https://docs.snowflake.com/en/sql-reference/functions/current_available_roles
+        "CURRENT_AVAILABLE_ROLES": json.dumps(sorted(ctx.emu.usable_roles(s.user))),
+        # https://docs.snowflake.com/en/sql-reference/functions/current_secondary_roles
+        "CURRENT_SECONDARY_ROLES": json.dumps({"roles": ",".join(access.secondary_roles(ctx)),
+                                               "value": ",".join(s.secondary)}, separators=(",", ":")),
+        # https://docs.snowflake.com/en/sql-reference/functions/current_schemas: the search path's schemas
+        "CURRENT_SCHEMAS": json.dumps([f"{s.database}.{s.schema}"] if s.database and s.schema else []),
     }[name]
 
 
@@ -311,6 +327,7 @@ def _system(ctx: Ctx, name: str, args: list[Any]) -> str:
         ctx.check_owner_or_priv(svc, "MONITOR")
         if service_status(svc, ctx.now) == "SUSPENDED":
             raise SqlError("395020", "22023", f"Service '{svc.key[2]}' is suspended; no running container logs.")
+        # (service, instance, container [, lines [, previous_logs [, since_timestamp [, include_timestamps]]]])
         lines = container_logs(svc, ctx.now, int(args[1]), str(args[2]))
         if len(args) > 3 and args[3] is not None:
             lines = lines[-int(args[3]):] if int(args[3]) > 0 else []
@@ -325,6 +342,10 @@ def _system(ctx: Ctx, name: str, args: list[Any]) -> str:
                 "restartCount": c["restart_count"], "startTime": iso(c["start_time"]) or ""}
                for c in container_rows(svc, ctx.now)]
         return json.dumps(out)
+    if name == "SYSTEM$BOOTSTRAP_DATA_REQUEST":
+        # What clients read of it (Titan: the edition); the real reply carries much more.
+        return json.dumps({"accountInfo": {"serviceLevelName": ctx.emu.edition, "accountName": ctx.emu.account,
+                                           "regionGroup": "PUBLIC", "cloudRegion": ctx.emu.region}})
     if name == "SYSTEM$GET_SERVICE_DNS_DOMAIN" and args:
         db, schema = ctx.schema_key(Parser(str(args[0])).name(2), "SELECT")
         return dns_name((db, schema, "X")).split(".", 1)[1].replace(".svc.spcs.internal", "")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from .catalog import Grant, Obj, fmt_obj_name
+from . import access
+from .catalog import Grant, Obj, fmt_key, fmt_obj_name
+from .columns import columns
 from .context import Ctx
 from .errors import does_not_exist, insufficient_privileges, invalid, unsupported
 from .parser import Parser
 from .registry import handles
-from .results import TEXT, TIMESTAMP, Result, ok, tf
-from .sqltypes import parse_arg_types
+from .results import Result, ok, tf
+from .sqltypes import arg_display_type, display_type, parse_arg_types
 
 # SQL object type (after ON) -> catalog kind
 TARGETS = {
@@ -25,6 +27,7 @@ TARGETS = {
     ("SERVICE",): "SERVICE",
     ("NETWORK", "RULE"): "NETWORK RULE",
     ("FUNCTION",): "FUNCTION",
+    ("TABLE",): "TABLE",
     ("ROLE",): "ROLE",
 }
 ACCOUNT_PRIVS = [
@@ -54,6 +57,7 @@ PRIVS: dict[str, list[str]] = {
     "SERVICE": ["MONITOR", "OPERATE", "USAGE"],
     "NETWORK RULE": ["USAGE"],
     "FUNCTION": ["USAGE"],
+    "TABLE": ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "EVOLVE SCHEMA"],
 }
 ALL_EXCLUDES = {"USE_ANY_ROLE", "SERVICE READ", "SERVICE WRITE"}
 
@@ -63,7 +67,16 @@ def granted_on(kind: str) -> str:
 
 
 def display_name(ctx: Ctx, kind: str, key: tuple[str, ...]) -> str:
-    return ctx.emu.account if kind == "ACCOUNT" else fmt_obj_name(kind, key)
+    if kind == "ACCOUNT":
+        return ctx.emu.account
+    fn = ctx.cat.get("FUNCTION", key) if kind == "FUNCTION" else None
+    if fn is not None:
+        # SHOW GRANTS names a function DB.S."NAME(ARG TYPE, ...):RETURN_TYPE", full types included
+        # (https://docs.snowflake.com/en/sql-reference/sql/show-grants).
+        args = ", ".join(f"{n} {arg_display_type(t)}" for n, t in fn.props["args"])
+        signature = f"{key[2]}({args}):{display_type(fn.props['returns'])}"
+        return fmt_key(key[:2]) + '."' + signature.replace('"', '""') + '"'
+    return fmt_obj_name(kind, key)
 
 
 def parse_target(ctx: Ctx, p: Parser) -> tuple[str, tuple[str, ...]]:
@@ -131,13 +144,17 @@ def _grantee(ctx: Ctx, p: Parser, word: str) -> str:
 
 
 def _may_grant(ctx: Ctx, kind: str, key: tuple[str, ...], privs: list[str]) -> None:
-    roles = ctx.cat.closure(ctx.role)
-    if ctx.role == "ACCOUNTADMIN" or "SECURITYADMIN" in roles:
+    """The object's owner, a holder of MANAGE GRANTS, or a grantee WITH GRANT OPTION may grant
+    (https://docs.snowflake.com/en/sql-reference/sql/grant-privilege#access-control-requirements)."""
+    roles = access.roles(ctx)
+    if access.manages_grants(ctx):
         return
     if kind != "ACCOUNT":
         obj = ctx.cat.require(kind, key)
-        if ctx.acts_as_owner(obj):
+        if access.owns(ctx, obj):
             return
+        if not access.visible(ctx, obj):
+            raise access.denied(ctx, obj)
     for priv in privs:
         if not any(g.grantee in roles and g.grant_option and g.privilege == priv and g.on_kind == kind
                    and g.on_key == key for g in ctx.cat.grants):
@@ -146,19 +163,25 @@ def _may_grant(ctx: Ctx, kind: str, key: tuple[str, ...], privs: list[str]) -> N
             )
 
 
-def _service_role(ctx: Ctx, p: Parser) -> tuple[str, ...]:
+def _service_role_key(ctx: Ctx, p: Parser, action: str) -> tuple[Obj, tuple[str, ...]]:
     """``<service fqn>!<service role>``; the role must be ALL_ENDPOINTS_USAGE or declared in the spec."""
-    svc_key = ctx.object_key(p.name(), "GRANT SERVICE ROLE")
+    svc_key = ctx.object_key(p.name(), action)
     p.expect_punct("!")
     role = p.ident()
     svc = ctx.cat.require("SERVICE", svc_key)
     declared = {str(r.get("name", "")).upper() for r in (svc.props.get("spec") or {}).get("serviceRoles") or []}
     if role.upper() != "ALL_ENDPOINTS_USAGE" and role.upper() not in declared:
         raise does_not_exist("Service role", f"{fmt_obj_name('SERVICE', svc_key)}!{role}")
+    return svc, (*svc_key, role.upper())
+
+
+def _service_role(ctx: Ctx, p: Parser) -> tuple[str, ...]:
+    svc, key = _service_role_key(ctx, p, "GRANT SERVICE ROLE")
+    svc_key = svc.key
     if not ctx.inherits_owner(svc):
         raise insufficient_privileges(f"Only the owner of service '{fmt_obj_name('SERVICE', svc_key)}' can grant "
                                       "its service roles.")
-    return (*svc_key, role.upper())
+    return key
 
 
 @handles("GRANT SERVICE ROLE", "REVOKE SERVICE ROLE")
@@ -182,17 +205,19 @@ def show_service_roles(ctx: Ctx, p: Parser) -> Result:
     svc = ctx.cat.require("SERVICE", key)
     roles = [str(r.get("name", "")).upper() for r in (svc.props.get("spec") or {}).get("serviceRoles") or []]
     rows = [[svc.created_on, name, None] for name in ["ALL_ENDPOINTS_USAGE", *roles]]
-    return Result([("created_on", TIMESTAMP), ("name", TEXT), ("comment", TEXT)], rows)
+    return Result(columns("SHOW ROLES IN SERVICE"), rows)
 
 
 @handles("GRANT")
 def grant(ctx: Ctx, p: Parser) -> Result:
     if p.accept_kw("ROLE"):
         child = ctx.account_key(p.name())[0]
+        if p.accept_kw("TO", "USER"):
+            return _role_to_user(ctx, p, child, revoking=False)
         parent = _grantee(ctx, p, "TO")
         p.end()
         child_obj = ctx.cat.require("ROLE", (child,))
-        if not (ctx.acts_as_owner(child_obj) or "SECURITYADMIN" in ctx.cat.closure(ctx.role)):
+        if not (access.owns(ctx, child_obj) or access.manages_grants(ctx)):
             raise insufficient_privileges(f"Insufficient privileges to grant role '{child}'.")
         if child in ctx.cat.closure(parent) and child != "PUBLIC":
             return ok()
@@ -239,13 +264,26 @@ def _grant_ownership(ctx: Ctx, p: Parser) -> Result:
     if kind == "SERVICE":
         raise unsupported("GRANT OWNERSHIP ON SERVICE")
     obj: Obj = ctx.cat.require(kind, key)
-    if not (ctx.acts_as_owner(obj) or "SECURITYADMIN" in ctx.cat.closure(ctx.role)):
-        raise insufficient_privileges(
-            f"Insufficient privileges to operate on {kind.lower()} '{fmt_obj_name(kind, key)}'."
-        )
+    if not (access.owns(ctx, obj) or access.manages_grants(ctx)):
+        raise access.denied(ctx, obj)
     if mode == "REVOKE":
         ctx.cat.grants = [g for g in ctx.cat.grants if not (g.on_kind == kind and g.on_key == key)]
     obj.owner = new_owner
+    return ok()
+
+
+def _role_to_user(ctx: Ctx, p: Parser, role: str, revoking: bool) -> Result:
+    """GRANT ROLE r TO USER u / REVOKE ROLE r FROM USER u: which roles a user may USE."""
+    user = p.ident().upper()
+    p.end()
+    obj = ctx.cat.require("ROLE", (role,))
+    if not (access.owns(ctx, obj) or access.manages_grants(ctx)):
+        raise insufficient_privileges(f"Insufficient privileges to grant role '{role}'.")
+    held = ctx.cat.user_grants.setdefault(user, [])
+    if revoking and role in held:
+        held.remove(role)
+    elif not revoking and role not in held:
+        held.append(role)
     return ok()
 
 
@@ -253,10 +291,12 @@ def _grant_ownership(ctx: Ctx, p: Parser) -> Result:
 def revoke(ctx: Ctx, p: Parser) -> Result:
     if p.accept_kw("ROLE"):
         child = ctx.account_key(p.name())[0]
+        if p.accept_kw("FROM", "USER"):
+            return _role_to_user(ctx, p, child, revoking=True)
         parent = _grantee(ctx, p, "FROM")
         p.end()
         child_obj = ctx.cat.require("ROLE", (child,))
-        if not (ctx.acts_as_owner(child_obj) or "SECURITYADMIN" in ctx.cat.closure(ctx.role)):
+        if not (access.owns(ctx, child_obj) or access.manages_grants(ctx)):
             raise insufficient_privileges(f"Insufficient privileges to revoke role '{child}'.")
         ctx.cat.grants = [g for g in ctx.cat.grants
                           if not (g.on_kind == "ROLE" and g.on_key == (child,) and g.grantee == parent)]
@@ -281,8 +321,7 @@ def revoke(ctx: Ctx, p: Parser) -> Result:
     return ok()
 
 
-GRANT_COLUMNS = [("created_on", TIMESTAMP), ("privilege", TEXT), ("granted_on", TEXT), ("name", TEXT),
-                 ("granted_to", TEXT), ("grantee_name", TEXT), ("grant_option", TEXT), ("granted_by", TEXT)]
+GRANT_COLUMNS = columns("SHOW GRANTS TO")
 
 
 def _ownership_rows(ctx: Ctx, owner: str | None = None, obj: Obj | None = None) -> list[list[object]]:
@@ -308,14 +347,21 @@ def show_grants(ctx: Ctx, p: Parser) -> Result:
         rows += _ownership_rows(ctx, owner=role)
         rows.sort(key=lambda r: (r[0], r[2], r[3], r[1]))
         return Result(GRANT_COLUMNS, rows)
+    if p.accept_kw("OF", "SERVICE", "ROLE"):
+        # Who holds a service role (https://docs.snowflake.com/en/sql-reference/sql/show-grants).
+        _, key = _service_role_key(ctx, p, "SHOW GRANTS")
+        p.end()
+        cols = columns("SHOW GRANTS OF")
+        rows = [[g.created_on, display_name(ctx, "SERVICE ROLE", key), "ROLE", g.grantee, g.granted_by]
+                for g in ctx.cat.grants if g.on_kind == "SERVICE ROLE" and g.on_key == key]
+        return Result(cols, rows)
     if p.accept_kw("OF"):
         p.accept_kw("ROLE")
         role = ctx.account_key(p.name())[0]
         p.end()
         if ctx.cat.get("ROLE", (role,)) is None:
             raise does_not_exist("Role", role)
-        cols = [("created_on", TIMESTAMP), ("role", TEXT), ("granted_to", TEXT), ("grantee_name", TEXT),
-                ("granted_by", TEXT)]
+        cols = columns("SHOW GRANTS OF")
         rows = [[g.created_on, role, "ROLE", g.grantee, g.granted_by] for g in ctx.cat.grants
                 if g.on_kind == "ROLE" and g.on_key == (role,)]
         return Result(cols, rows)
@@ -325,4 +371,4 @@ def show_grants(ctx: Ctx, p: Parser) -> Result:
     rows = [_grant_row(ctx, g) for g in ctx.cat.grants if g.on_kind == kind and g.on_key == key]
     if kind != "ACCOUNT":
         rows = _ownership_rows(ctx, obj=ctx.cat.require(kind, key)) + rows
-    return Result(GRANT_COLUMNS + [("granted_by_role_type", TEXT)], [r + ["ROLE"] for r in rows])
+    return Result(columns("SHOW GRANTS ON"), [r + ["ROLE"] for r in rows])

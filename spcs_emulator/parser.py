@@ -89,12 +89,33 @@ class Parser:
     # -- identifiers ----------------------------------------------------------------------------
     def ident(self) -> str:
         tok = self.peek()
+        if self._at_identifier_function():
+            parts = self._identifier_function(1)
+            return parts[0]
         if tok.kind in ("ident", "qident"):
             self.i += 1
             return tok.value
         raise self.error()
 
+    def _at_identifier_function(self) -> bool:
+        return self.at_kw("IDENTIFIER") and self.peek(1).kind == "punct" and self.peek(1).value == "(" \
+            and self.peek(2).kind == "string"
+
+    def _identifier_function(self, max_parts: int) -> tuple[str, ...]:
+        """``IDENTIFIER('db.schema."Name"')``: a name given as a string literal
+        (https://docs.snowflake.com/en/sql-reference/identifier-literal)."""
+        self.i += 2
+        text = self.next()
+        self.expect_punct(")")
+        inner = Parser(text.value)
+        parts = inner.name(max_parts)
+        if inner.peek().kind != "eof":
+            raise self.error(text)
+        return parts
+
     def name(self, max_parts: int = 3) -> tuple[str, ...]:
+        if self._at_identifier_function():
+            return self._identifier_function(max_parts)
         parts = [self.ident()]
         while self.at_punct(".") and len(parts) < max_parts:
             self.i += 1

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from . import props as P
 from .catalog import Obj
+from .columns import columns
 from .context import Ctx
 from .ddl_objects import require_plain
 from .errors import invalid, state_error
 from .parser import Parser
 from .registry import handles
-from .results import FIXED, TEXT, TIMESTAMP, Result, ok, tf
+from .results import Result, ok, tf
 from .runtime import current_instances, pool_services, pool_state, service_status
 from .show import parse_show_tail
 
@@ -151,13 +152,7 @@ def drop_pool(ctx: Ctx, p: Parser) -> Result:
     return result
 
 
-POOL_COLUMNS = [
-    ("name", TEXT), ("state", TEXT), ("min_nodes", FIXED), ("max_nodes", FIXED), ("instance_family", TEXT),
-    ("num_services", FIXED), ("num_jobs", FIXED), ("auto_suspend_secs", FIXED), ("auto_resume", TEXT),
-    ("active_nodes", FIXED), ("idle_nodes", FIXED), ("target_nodes", FIXED), ("created_on", TIMESTAMP),
-    ("resumed_on", TIMESTAMP), ("updated_on", TIMESTAMP), ("owner", TEXT), ("comment", TEXT),
-    ("is_exclusive", TEXT), ("application", TEXT), ("placement_group", TEXT), ("backup_instance_families", TEXT),
-]
+POOL_COLUMNS = columns("SHOW COMPUTE POOLS")
 
 
 def _pool_row(ctx: Ctx, pool: Obj) -> list[object]:
@@ -190,4 +185,4 @@ def desc_pool(ctx: Ctx, p: Parser) -> Result:
     p.end()
     pool = ctx.cat.require("COMPUTE POOL", key)
     row = _pool_row(ctx, pool) + [None, "Compute pool is " + str(_pool_row(ctx, pool)[1]).lower() + "."]
-    return Result(POOL_COLUMNS + [("error_code", TEXT), ("status_message", TEXT)], [row])
+    return Result(columns("DESC COMPUTE POOL"), [row])

@@ -9,11 +9,12 @@ import urllib.request
 from typing import Any
 
 from . import props as P
+from .columns import columns
 from .context import Ctx
 from .ddl_objects import _simple_alter, c_encryption, create_schema_obj, require_plain, schema_show
 from .parser import Parser
 from .registry import handles
-from .results import TEXT, TIMESTAMP, Result, ok
+from .results import Result, ok
 
 # -- IMAGE REPOSITORY ---------------------------------------------------------------------------
 REPO_SPEC: P.Spec = {"ENCRYPTION": (c_encryption, "SNOWFLAKE_FULL"), "COMMENT": (P.c_comment, None)}
@@ -53,9 +54,7 @@ def repository_url(ctx: Ctx, key: tuple[str, ...]) -> str:
 
 @handles("SHOW IMAGE REPOSITORIES")
 def show_image_repositories(ctx: Ctx, p: Parser) -> Result:
-    cols = [("created_on", TIMESTAMP), ("name", TEXT), ("database_name", TEXT), ("schema_name", TEXT),
-            ("repository_url", TEXT), ("owner", TEXT), ("owner_role_type", TEXT), ("comment", TEXT),
-            ("encryption", TEXT)]
+    cols = columns("SHOW IMAGE REPOSITORIES")
     rows = [[r.created_on, r.key[2], r.key[0], r.key[1], repository_url(ctx, r.key), r.owner, "ROLE", r.comment,
              r.props["encryption"]] for r in schema_show(ctx, p, "IMAGE REPOSITORY")]
     return Result(cols, rows)
@@ -72,7 +71,7 @@ def show_images(ctx: Ctx, p: Parser) -> Result:
     images = list(ctx.emu.images.get(tuple(key), []))
     if not ctx.emu.registry_host.endswith("snowflakecomputing.com"):
         images += _registry_images(ctx.emu.registry_host, prefix)
-    cols = [("created_on", TIMESTAMP), ("image_name", TEXT), ("tags", TEXT), ("digest", TEXT), ("image_path", TEXT)]
+    cols = columns("SHOW IMAGES")
     rows = []
     for img in images:
         if like is None or re.fullmatch(like.replace("%", ".*").replace("_", "."), img["image"], re.I):

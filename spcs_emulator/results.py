@@ -63,7 +63,7 @@ def _encode(value: Any, typ: str) -> str | None:
     if typ == TIMESTAMP:
         return f"{float(value):.3f}"
     if typ == BOOLEAN:
-        return "true" if value else "false"
+        return "1" if value else "0"  # how JSON result sets carry BOOLEAN (connector 3.12 reads "1"/"TRUE")
     if typ == VARIANT:
         return value if isinstance(value, str) else json.dumps(value)
     if isinstance(value, bool):

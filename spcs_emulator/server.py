@@ -19,6 +19,7 @@ import json
 import re
 import sys
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -168,6 +169,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._unauthorized()
         sql = str(body.get("sqlText") or "")
         query_id = str(uuid.uuid4())
+        if self.server.verbose:
+            sys.stderr.write(f"[sql] {sql}\n")
         try:
             if sql.lstrip()[:4].upper() == "PUT ":
                 host, port = self.server.server_address[:2]
@@ -182,6 +185,7 @@ class _Handler(BaseHTTPRequestHandler):
                          "type": "COMPILATION", "line": -1, "pos": -1},
             })
         except Exception as exc:  # an emulator bug must not kill the connection
+            self.server.emulator.internal_errors.append(f"{sql[:200]}: {type(exc).__name__}: {exc}")
             return self._send({
                 "success": False, "code": "000603", "headers": None,
                 "message": f"SQL execution internal error: emulator bug: {type(exc).__name__}: {exc}",
@@ -200,7 +204,8 @@ class _Handler(BaseHTTPRequestHandler):
             "databaseProvider": None, "finalDatabaseName": session.database, "finalSchemaName": session.schema,
             "finalWarehouseName": session.warehouse, "finalRoleName": session.role, "numberOfBinds": 0,
             "arrayBindSupported": False, "statementTypeId": result.statement_type, "version": 1,
-            "sendResultTime": None, "queryContext": {"entries": []},
+            # Epoch milliseconds, as the service sends it (connector 3.12 subtracts it from its clock).
+            "sendResultTime": int(time.time() * 1000), "queryContext": {"entries": []},
         }
 
 

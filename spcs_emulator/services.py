@@ -8,15 +8,17 @@ from typing import Any
 
 import yaml
 
+from . import access
 from . import props as P
 from .catalog import Obj, fmt_key
+from .columns import columns
 from .context import Ctx
 from .ddl_objects import require_plain
 from .errors import insufficient_privileges, invalid, job_failed, state_error
 from .parser import Parser
 from .pools import resume_pool
 from .registry import handles
-from .results import FIXED, TEXT, TIMESTAMP, Result, ok, status, tf
+from .results import Result, ok, status, tf
 from .runtime import (
     FAIL_MESSAGE,
     container_rows,
@@ -81,7 +83,16 @@ def _load_spec(text: str) -> dict[str, Any]:
 
 def _check_eais(ctx: Ctx, names: list[str] | None) -> None:
     for name in names or []:
-        ctx.cat.require("INTEGRATION", (name,))
+        access.require_usage(ctx, ctx.cat.require("INTEGRATION", (name,)))  # the owner role needs USAGE
+
+
+def _check_create(ctx: Ctx, pool: Obj, spec: dict[str, Any]) -> None:
+    """What CREATE SERVICE / EXECUTE JOB SERVICE need besides CREATE SERVICE on the schema: USAGE on the
+    pool, and BIND SERVICE ENDPOINT on the account for a public endpoint
+    (https://docs.snowflake.com/en/sql-reference/sql/create-service#access-control-requirements)."""
+    access.require_usage(ctx, pool)
+    if any(e.get("public") for e in (spec.get("spec") or {}).get("endpoints") or []):
+        access.require_account(ctx, "BIND SERVICE ENDPOINT")
 
 
 def _validate_instances(pr: dict[str, Any]) -> None:
@@ -138,7 +149,7 @@ def create_service(ctx: Ctx, p: Parser) -> Result:
     _check_eais(ctx, values.get("EXTERNAL_ACCESS_INTEGRATIONS"))
     comment, pr = P.split_create(P.with_defaults(SERVICE_SPEC, values))
     _validate_instances(pr)
-    _pool_for(ctx, pool_name)
+    _check_create(ctx, _pool_for(ctx, pool_name), spec)
     svc = ctx.new_obj("SERVICE", key, comment, **pr)
     svc.props.update(compute_pool=pool_name, spec_text=text, spec=spec, spec_digest=spec_digest(text),
                      is_job=False, is_async=False, upgrades=[], suspended_on=None, upgrade_until=0, **source)
@@ -252,7 +263,7 @@ def execute_job(ctx: Ctx, p: Parser) -> Result:
     _check_eais(ctx, values.get("EXTERNAL_ACCESS_INTEGRATIONS"))
     if values["REPLICAS"] < 1:
         raise invalid("REPLICAS must be greater than 0.")
-    _pool_for(ctx, pool_name)
+    _check_create(ctx, _pool_for(ctx, pool_name), spec)
     comment, pr = P.split_create(values)
     job = ctx.new_obj("SERVICE", key, comment, **pr)
     ready = ctx.now + ctx.emu.ready_delay_s
@@ -279,16 +290,7 @@ def execute_job(ctx: Ctx, p: Parser) -> Result:
     return ok()
 
 
-SERVICE_COLUMNS = [
-    ("name", TEXT), ("status", TEXT), ("database_name", TEXT), ("schema_name", TEXT), ("owner", TEXT),
-    ("compute_pool", TEXT), ("dns_name", TEXT), ("current_instances", FIXED), ("target_instances", FIXED),
-    ("min_ready_instances", FIXED), ("min_instances", FIXED), ("max_instances", FIXED), ("auto_resume", TEXT),
-    ("external_access_integrations", TEXT), ("created_on", TIMESTAMP), ("updated_on", TIMESTAMP),
-    ("resumed_on", TIMESTAMP), ("suspended_on", TIMESTAMP), ("auto_suspend_secs", FIXED), ("comment", TEXT),
-    ("owner_role_type", TEXT), ("query_warehouse", TEXT), ("is_job", TEXT), ("is_async_job", TEXT),
-    ("spec_digest", TEXT), ("is_upgrading", TEXT), ("managing_object_domain", TEXT),
-    ("managing_object_name", TEXT),
-]
+SERVICE_COLUMNS = columns("SHOW SERVICES")
 
 
 def service_row(ctx: Ctx, svc: Obj) -> dict[str, Any]:
@@ -318,16 +320,16 @@ def show_services(ctx: Ctx, p: Parser) -> Result:
     jobs_only = p.toks[1].is_kw("JOB")
     exclude_jobs = p.accept_kw("EXCLUDE", "JOBS")
     f = parse_show_tail(ctx, p, scopes=("ACCOUNT", "DATABASE", "SCHEMA", "COMPUTE POOL"))
-    cols = [c for c in SERVICE_COLUMNS if c[0] != "is_job" or not (jobs_only or exclude_jobs)]
+    cols = columns("SHOW JOB SERVICES" if jobs_only or exclude_jobs else "SHOW SERVICES")
     rows = []
     for svc in ctx.cat.list("SERVICE"):
         is_job = bool(svc.props.get("is_job"))
         if (jobs_only and not is_job) or (exclude_jobs and is_job):
             continue
         if f.scope == "COMPUTE POOL":
-            if svc.props["compute_pool"] != f.scope_key[0] or not f.keep(svc.key[2]):
+            if svc.props["compute_pool"] != f.scope_key[0] or not f.keep(svc.key[2]) or not f.sees(svc):
                 continue
-        elif not f.keep(svc.key[2], svc.key):
+        elif not f.keep(svc.key[2], svc.key) or not f.sees(svc):
             continue
         row = service_row(ctx, svc)
         rows.append([row[c] for c, _ in cols])
@@ -341,8 +343,7 @@ def desc_service(ctx: Ctx, p: Parser) -> Result:
     svc = ctx.cat.require("SERVICE", key)
     row = service_row(ctx, svc)
     row["spec"] = yaml.safe_dump(svc.props["spec"], sort_keys=False) if ctx.inherits_owner(svc) else None
-    cols = list(SERVICE_COLUMNS)
-    cols.insert([c for c, _ in cols].index("compute_pool") + 1, ("spec", TEXT))
+    cols = columns("DESC SERVICE")
     return Result(cols, [[row[c] for c, _ in cols]])
 
 
@@ -359,10 +360,7 @@ def _in_service(ctx: Ctx, p: Parser, *privileges: str) -> Obj:
 def show_containers(ctx: Ctx, p: Parser) -> Result:
     svc = _in_service(ctx, p, "MONITOR")
     st = service_status(svc, ctx.now)
-    cols = [("database_name", TEXT), ("schema_name", TEXT), ("service_name", TEXT), ("service_status", TEXT),
-            ("instance_id", TEXT), ("instance_status", TEXT), ("container_name", TEXT), ("status", TEXT),
-            ("message", TEXT), ("image_name", TEXT), ("image_digest", TEXT), ("restart_count", FIXED),
-            ("start_time", TEXT), ("last_exit_code", FIXED), ("last_restart_time", TEXT)]
+    cols = columns("SHOW SERVICE CONTAINERS")
     rows = [[svc.key[0], svc.key[1], svc.key[2], st, c["instance_id"], c["instance_status"], c["container_name"],
              c["status"], c["message"], c["image_name"], c["image_digest"], c["restart_count"], iso(c["start_time"]),
              c["last_exit_code"], None] for c in container_rows(svc, ctx.now)]
@@ -373,9 +371,7 @@ def show_containers(ctx: Ctx, p: Parser) -> Result:
 def show_instances(ctx: Ctx, p: Parser) -> Result:
     svc = _in_service(ctx, p, "MONITOR")
     st = service_status(svc, ctx.now)
-    cols = [("database_name", TEXT), ("schema_name", TEXT), ("service_name", TEXT), ("service_status", TEXT),
-            ("instance_id", TEXT), ("status", TEXT), ("spec_digest", TEXT), ("creation_time", TEXT),
-            ("start_time", TEXT), ("ip_address", TEXT)]
+    cols = columns("SHOW SERVICE INSTANCES")
     seen: dict[str, dict[str, Any]] = {}
     for c in container_rows(svc, ctx.now):
         if c["instance_id"] not in seen or c["instance_status"] == "FAILED":
@@ -390,8 +386,7 @@ def show_instances(ctx: Ctx, p: Parser) -> Result:
 def show_endpoints(ctx: Ctx, p: Parser) -> Result:
     svc = _in_service(ctx, p, "USAGE", "MONITOR", "OPERATE")
     running = service_status(svc, ctx.now) == "RUNNING"
-    cols = [("name", TEXT), ("port", TEXT), ("port_range", TEXT), ("protocol", TEXT), ("is_public", TEXT),
-            ("ingress_url", TEXT)]
+    cols = columns("SHOW ENDPOINTS")
     rows = []
     for ep in endpoints_of(svc):
         public = bool(ep.get("public", False))

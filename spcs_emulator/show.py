@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from . import access
 from .catalog import Obj
 from .context import Ctx
 from .parser import Parser
@@ -19,6 +20,11 @@ class ShowFilter:
     starts_with: str | None = None
     limit: int | None = None
     explicit: bool = False
+    ctx: Ctx | None = None  # whose privileges decide what is listed
+
+    def sees(self, obj: Obj) -> bool:
+        """SHOW lists only objects the roles hold a privilege on (MANAGE GRANTS: every object)."""
+        return self.ctx is None or obj.kind == "ROLE" or access.visible(self.ctx, obj)
 
     def keep(self, name: str, key: tuple[str, ...] = ()) -> bool:
         if self.like is not None and not like_match(self.like, name):
@@ -30,12 +36,12 @@ class ShowFilter:
         return True
 
     def apply(self, objs: Iterable[Obj], name_of: str = "name") -> list[Obj]:
-        out = [o for o in objs if self.keep(o.name if name_of == "name" else o.key[-1], o.key)]
+        out = [o for o in objs if self.keep(o.name if name_of == "name" else o.key[-1], o.key) and self.sees(o)]
         return out[: self.limit] if self.limit is not None else out
 
 
 def parse_show_tail(ctx: Ctx, p: Parser, scopes: tuple[str, ...] = ("ACCOUNT", "DATABASE", "SCHEMA")) -> ShowFilter:
-    f = ShowFilter()
+    f = ShowFilter(ctx=ctx)
     while not p.at_end():
         if p.accept_kw("LIKE"):
             f.like = p.string()
@@ -58,7 +64,7 @@ def parse_show_tail(ctx: Ctx, p: Parser, scopes: tuple[str, ...] = ("ACCOUNT", "
 
 
 def _parse_scope(ctx: Ctx, p: Parser, f: ShowFilter, scopes: tuple[str, ...]) -> None:
-    if p.accept_kw("ACCOUNT") and "ACCOUNT" in scopes:
+    if p.accept_kw("ACCOUNT"):  # every SHOW accepts IN ACCOUNT, account-level kinds too (Titan sends it)
         f.scope = "ACCOUNT"
     elif p.at_kw("COMPUTE", "POOL") and "COMPUTE POOL" in scopes:
         p.accept_kw("COMPUTE", "POOL")

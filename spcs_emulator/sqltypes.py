@@ -47,6 +47,11 @@ def display_type(canonical: str) -> str:
     return {"NUMBER": "NUMBER(38,0)", "VARCHAR": "VARCHAR(16777216)"}.get(canonical, canonical)
 
 
+def arg_display_type(canonical: str) -> str:
+    """How SHOW GRANTS prints an argument's type inside a function's name (NUMBER with its scale)."""
+    return "NUMBER(38,0)" if canonical == "NUMBER" else canonical
+
+
 def parse_arg_types(p: Parser) -> str:
     """``( <type>, ... )`` as used by ALTER/DROP/GRANT ... FUNCTION; returns ``"T1,T2"``."""
     p.expect_punct("(")

@@ -63,6 +63,12 @@ def _owner_barriers(g: nx.DiGraph, index: dict[str, Resource]) -> None:
             continue
         ancestors = nx.ancestors(g, address) | {address}
         if any(index[a].owner_name == role for a in ancestors if a in index and a != address):
+            # It comes after objects R creates, but still before R's objects that use its securable
+            # (a service needs USAGE on the integration it names before it is created).
+            on = getattr(r, "on", None)
+            for obj in owned[role] if isinstance(on, Resource) else []:
+                if g.has_edge(on.address, obj) and obj not in ancestors:
+                    g.add_edge(address, obj, fields=["privileges"], follow_replace=False)
             continue
         barrier = BARRIER + role
         if barrier not in g:

@@ -40,7 +40,8 @@ def kinds_markdown() -> str:
         "",
         "*Change*: what changing the field costs — in place (ALTER), **replace** (drop and create), create only",
         "(used at creation, never compared). *Read back*: compared with the target (yes) or with the state",
-        "(no: secrets and create-only values). A field referring to another kind takes the object or its name.",
+        "(no: secrets, create-only values and what Snowflake does not show; changes made outside spcs-iac",
+        "to those are not detected). A field referring to another kind takes the object or its name.",
         "",
     ]
     for cls in ALL_KINDS:
@@ -67,12 +68,15 @@ def kinds_markdown() -> str:
                 notes.append(f"refers to `{p.ref}`" + (" (replaced with it)" if p.follow_replace else ""))
             if p.unset is Unset.IGNORE:
                 notes.append("unset = not managed")
+            # Secrets, and values Snowflake keeps but does not show: compared with the state only.
+            if (p.sensitive and not p.readable) or (p.readable and not p.shown):
+                notes.append("changes made outside spcs-iac are not detected")
             if p.doc:
                 notes.append(p.doc)
             name = info.alias or decl.name
             default = "" if p.default is None else f"`{p.default}`"
             change = "—" if p.identity else UPDATE_TEXT[p.update]
             lines.append(f"| `{name}` | {_type_text(info.annotation)} | {f'`{p.sql}`' if p.sql else ''} | {change} | "
-                         f"{'yes' if p.readable else 'no'} | {default} | {'; '.join(notes)} |")
+                         f"{'yes' if p.readable and p.shown else 'no'} | {default} | {'; '.join(notes)} |")
         lines.append("")
     return "\n".join(lines)

@@ -111,14 +111,22 @@ def test_ownership_required_for_alter_and_drop(sf):
     sf.run("CREATE ROLE OWNER_R")
     sf.run("CREATE ROLE OTHER_R")
     sf.run("GRANT ROLE OWNER_R TO ROLE ACCOUNTADMIN")
+    sf.run("GRANT ROLE OTHER_R TO ROLE ACCOUNTADMIN")
+    sf.run("GRANT CREATE WAREHOUSE ON ACCOUNT TO ROLE OWNER_R")
     sf.run("USE ROLE OWNER_R")
     sf.run("CREATE WAREHOUSE OWH")
     assert sf.one("SHOW WAREHOUSES")["owner"] == "OWNER_R"
     sf.run("USE ROLE OTHER_R")
-    e = sf.err("ALTER WAREHOUSE OWH SET COMMENT = 'x'")
-    assert e.errno == 3001 and "Insufficient privileges" in e.msg
+    e = sf.err("ALTER WAREHOUSE OWH SET COMMENT = 'x'")  # no privilege at all: Snowflake does not show it
+    assert e.errno == 2003 and "does not exist or not authorized" in e.msg
+    assert sf.run("SHOW WAREHOUSES LIKE 'OWH'") == []
+    sf.run("USE ROLE OWNER_R")
+    sf.run("GRANT USAGE ON WAREHOUSE OWH TO ROLE OTHER_R")
+    sf.run("USE ROLE OTHER_R")
+    e = sf.err("ALTER WAREHOUSE OWH SET COMMENT = 'x'")  # seen, but not owned
+    assert e.errno == 3001 and "Insufficient privileges to operate on warehouse 'OWH'" in e.msg
     assert sf.err("DROP WAREHOUSE OWH").errno == 3001
-    sf.run("USE ROLE ACCOUNTADMIN")
+    sf.run("USE ROLE ACCOUNTADMIN")  # inherits OWNER_R
     sf.run("ALTER WAREHOUSE OWH SET COMMENT = 'admin may'")
     sf.run("CREATE ROLE PARENT_R")
     sf.run("GRANT ROLE OWNER_R TO ROLE PARENT_R")

@@ -22,7 +22,7 @@ def test_fail_at_counts_only_mutating_statements(sf):
     sf.run("CREATE ROLE A")  # mutation 1
     sf.run("SHOW ROLES")
     sf.run("SELECT 1")
-    sf.run("USE ROLE SYSADMIN")
+    sf.run("USE ROLE USERADMIN")  # holds CREATE ROLE
     e = sf.err("CREATE ROLE B")  # mutation 2 fails
     assert e.errno == 603 and "simulated failure" in e.msg
     assert sf.run("SHOW ROLES LIKE 'B'") == []
@@ -91,7 +91,8 @@ def test_state_dump_and_load(tmp_path):
     session = emu.login("u")
     for sql in ["CREATE ROLE DEPLOYER", "GRANT ROLE DEPLOYER TO ROLE SYSADMIN", "CREATE DATABASE DB",
                 "CREATE COMPUTE POOL P MIN_NODES = 1 MAX_NODES = 1 INSTANCE_FAMILY = CPU_X64_XS",
-                "GRANT USAGE ON COMPUTE POOL P TO ROLE DEPLOYER", "USE ROLE DEPLOYER",
+                "GRANT USAGE ON COMPUTE POOL P TO ROLE DEPLOYER", "GRANT USAGE ON DATABASE DB TO ROLE DEPLOYER",
+                "GRANT USAGE, CREATE SERVICE, CREATE FUNCTION ON SCHEMA DB.PUBLIC TO ROLE DEPLOYER", "USE ROLE DEPLOYER",
                 "CREATE SERVICE DB.PUBLIC.S IN COMPUTE POOL P FROM SPECIFICATION "
                 "$$spec: {containers: [{name: main, image: /db/public/r/i:1}], endpoints: [{name: e, port: 80}]}$$",
                 "CREATE FUNCTION DB.PUBLIC.F(x NUMBER) RETURNS NUMBER SERVICE = DB.PUBLIC.S ENDPOINT = e AS '/f'"]:

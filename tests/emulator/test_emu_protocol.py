@@ -62,11 +62,14 @@ def test_empty_statement_error(sf):
 def test_login_with_unknown_role_fails(emu_server):
     with pytest.raises(DatabaseError) as info:
         emu_server.connect(role="NO_SUCH_ROLE")
-    assert info.value.errno == 390189
+    # Connector 3.x wraps login failures in 250001 with the service's message; later ones keep the code.
+    assert info.value.errno in (390189, 250001)
+    assert "Role 'NO_SUCH_ROLE' specified in the connect string does not exist" in str(info.value)
 
 
 def test_login_sets_role_warehouse_database(emu_server, sf):
     sf.run("CREATE ROLE OPS")
+    sf.run("GRANT ROLE OPS TO ROLE SYSADMIN")  # a role the user may use
     sf.run("CREATE WAREHOUSE WH")
     sf.run("CREATE DATABASE APPDB")
     conn = emu_server.connect(role="ops", warehouse="WH", database="APPDB")
@@ -87,6 +90,7 @@ def test_close_logs_out_session(emu_server, sf):
 
 def test_sessions_are_independent(emu_server, sf):
     sf.run("CREATE ROLE OTHER")
+    sf.run("GRANT ROLE OTHER TO USER EMULATOR")
     conn = emu_server.connect(role="OTHER")
     cur = conn.cursor()
     cur.execute("SELECT CURRENT_ROLE()")
@@ -135,6 +139,8 @@ def test_raw_http_gzip_login_and_query(emu_server):
     data = result["data"]
     assert data["queryResultFormat"] == "json" and data["rowset"] == [["SYSADMIN"]]
     assert data["rowtype"][0]["name"] == "CURRENT_ROLE()" and data["finalRoleName"] == "SYSADMIN"
+    # The service sends the send time in epoch milliseconds; connector 3.12 subtracts from it.
+    assert isinstance(data["sendResultTime"], int) and data["sendResultTime"] > 1_600_000_000_000
     qid = data["queryId"]
     req = urllib.request.Request(base + f"/monitoring/queries/{qid}",
                                  headers={"Authorization": f'Snowflake Token="{token}"'})

@@ -73,6 +73,7 @@ def test_service_lifecycle(spcs):
     sf.run("USE ROLE ACCOUNTADMIN")
     sf.run("CREATE NETWORK RULE DB.PUBLIC.R TYPE = HOST_PORT VALUE_LIST = ('a.com') MODE = EGRESS")
     sf.run("CREATE EXTERNAL ACCESS INTEGRATION EAI ALLOWED_NETWORK_RULES = (DB.PUBLIC.R) ENABLED = TRUE")
+    sf.run("GRANT USAGE ON INTEGRATION EAI TO ROLE DEPLOYER")  # the service's owner uses it
     sf.run("CREATE WAREHOUSE WH")
     sf.run("USE ROLE DEPLOYER")
     create_service(sf, extra="AUTO_SUSPEND_SECS = 600 EXTERNAL_ACCESS_INTEGRATIONS = (EAI) AUTO_RESUME = TRUE "
@@ -162,9 +163,9 @@ def test_service_privileges(spcs):
     sf.run("USE ROLE ACCOUNTADMIN")
     sf.run("CREATE ROLE OPERATOR")
     sf.run("GRANT ROLE OPERATOR TO ROLE ACCOUNTADMIN")
-    sf.run("USE ROLE OPERATOR")
-    assert sf.err("ALTER SERVICE DB.PUBLIC.SVC SUSPEND").errno == 3001
-    assert sf.err("SHOW SERVICE CONTAINERS IN SERVICE DB.PUBLIC.SVC").errno == 3001
+    sf.run("USE ROLE OPERATOR")  # nothing granted yet: the service is not even shown
+    assert sf.err("ALTER SERVICE DB.PUBLIC.SVC SUSPEND").errno == 2003
+    assert sf.err("SHOW SERVICE CONTAINERS IN SERVICE DB.PUBLIC.SVC").errno == 2003
     sf.run("USE ROLE DEPLOYER")
     sf.run("GRANT MONITOR, OPERATE ON SERVICE DB.PUBLIC.SVC TO ROLE OPERATOR")
     sf.run("USE ROLE OPERATOR")
@@ -307,7 +308,7 @@ def test_service_function(spcs):
     assert sf.one("SHOW USER FUNCTIONS LIKE 'DOUBLE_IT'")["description"] == "x2"
     sf.run("ALTER FUNCTION DB.PUBLIC.DOUBLE_IT(NUMBER) UNSET COMMENT")
     sf.run("GRANT USAGE ON FUNCTION DB.PUBLIC.DOUBLE_IT(NUMBER) TO ROLE SYSADMIN")
-    assert any(g["name"] == "DB.PUBLIC.DOUBLE_IT(NUMBER)" and g["granted_on"] == "FUNCTION"
+    assert any(g["name"] == 'DB.PUBLIC."DOUBLE_IT(X NUMBER(38,0)):NUMBER(38,0)"' and g["granted_on"] == "FUNCTION"
                for g in sf.run("SHOW GRANTS TO ROLE SYSADMIN"))
     sf.run("CREATE OR REPLACE FUNCTION DB.PUBLIC.DOUBLE_IT(x NUMBER) RETURNS NUMBER SERVICE = DB.PUBLIC.SVC "
            "ENDPOINT = 'api' AS '/double'")
@@ -350,10 +351,12 @@ def test_put_uploads_a_file_that_a_service_is_created_from(tmp_path):
     spec = tmp_path / "app.yaml"
     spec.write_text("spec:\n  containers:\n  - name: main\n    image: /db/public/repo/app:1\n")
     with running_emulator(ready_delay_s=0.0) as emu:
+        admin = emu.connect().cursor()  # SYSADMIN may not create compute pools in a new account
+        admin.execute("CREATE COMPUTE POOL UP_POOL MIN_NODES = 1 MAX_NODES = 1 INSTANCE_FAMILY = CPU_X64_XS")
+        admin.execute("GRANT USAGE ON COMPUTE POOL UP_POOL TO ROLE SYSADMIN")
         cur = emu.connect(role="SYSADMIN").cursor()
         cur.execute("CREATE DATABASE UP_DB")
         cur.execute("CREATE STAGE UP_DB.PUBLIC.SPECS")
-        cur.execute("CREATE COMPUTE POOL UP_POOL MIN_NODES = 1 MAX_NODES = 1 INSTANCE_FAMILY = CPU_X64_XS")
         rows = cur.execute(f"PUT 'file://{spec}' @UP_DB.PUBLIC.SPECS/dir AUTO_COMPRESS = FALSE OVERWRITE = TRUE"
                            ).fetchall()
         assert rows[0][0] == "app.yaml" and rows[0][6] == "UPLOADED"

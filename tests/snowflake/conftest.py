@@ -49,7 +49,7 @@ def provider(emu: Any, images: FakeImages) -> Iterator[Callable[..., SnowflakePr
     def make(**options: Any) -> SnowflakeProvider:
         params = {**emu.connection_params(), "image_tool": images, "ready_timeout": 20, "pool_timeout": 20,
                   **options}
-        p = SnowflakeProvider("test", **params)
+        p = SnowflakeProvider(params.pop("stack_name", "test"), **params)
         made.append(p)
         return p
 

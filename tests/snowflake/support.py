@@ -22,9 +22,12 @@ from spcs_iac import (
     Secret,
     Service,
     ServiceFunction,
+    ServiceRoleGrant,
     ServiceSpec,
     Stack,
     Stage,
+    Table,
+    TableColumn,
     Warehouse,
 )
 from spcs_iac.targets.images import RegistryUnreachable
@@ -93,6 +96,8 @@ def every_kind(context: Path, *, comment: str = "first", size: str = "XSMALL", f
                                               allowed_authentication_secrets=[sec], comment=comment, owner=admin))
     stack.add(Grant(to=role, on=eai, privileges=["USAGE"], owner=admin))
     repo = stack.add(ImageRepository(name="REPO", database=db, comment=comment, owner=role))
+    stack.add(Table(name="EVENTS", database=db, columns=[TableColumn(name="ID", datatype="NUMBER")], comment=comment,
+                    owner=role))
     if not spcs:
         return stack
     pool = stack.add(ComputePool(name=f"{prefix}APP_POOL", instance_family=family, min_nodes=1, max_nodes=2,
@@ -108,6 +113,7 @@ def every_kind(context: Path, *, comment: str = "first", size: str = "XSMALL", f
     stack.add(ServiceFunction(name="APP_FN", database=db, arguments=[FunctionArgument(name="x", datatype="VARCHAR")],
                               returns="VARCHAR", service=svc, endpoint="api", path="/echo",
                               max_batch_rows=max_batch_rows, comment=comment, owner=role))
+    stack.add(ServiceRoleGrant(service=svc, service_role="ALL_ENDPOINTS_USAGE", to_role="PUBLIC"))
     return stack
 
 

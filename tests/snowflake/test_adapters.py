@@ -38,6 +38,8 @@ def test_adapter_names_only_declared_fields(adapter: SnowflakeAdapter) -> None:
     ruled = {*(k for pair in rule.pairs for k in pair), *rule.separate, *rule.unset_as_null, *rule.string_names}
     assert ruled <= sql_names, f"{adapter.kind}: ALTER rule names {sorted(ruled - sql_names)}, not SQL properties"
     assert set(adapter.reads_with) <= set(ADAPTERS)
+    # The docs mark what Snowflake does not show from the kinds' declarations: the same fields.
+    assert set(adapter.not_shown) == {d.name for d in adapter.read_fields() if not d.prop.shown}
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS.values(), ids=list(ADAPTERS))
@@ -69,7 +71,12 @@ def columns(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[set[str
         if adapter.describe is not None:
             key = next(k for row in result.as_dicts() if (k := row_key(adapter.kind, row)) is not None)
             described = set(describe_row(emu.execute(session, adapter.describe_sql(key)).as_dicts()))
-        out[adapter.kind] = ({name for name, _ in result.columns}, described)
+        shown = {name for name, _ in result.columns}
+        if adapter.rows_show is not None:  # a second SHOW makes one field: its key columns must be there
+            second = {name for name, _ in emu.execute(session, adapter.rows_show).columns}
+            assert set(adapter.rows_key) <= second, f"{adapter.kind}: {adapter.rows_show} lacks {adapter.rows_key}"
+            shown.add(adapter.column(adapter.rows_field or ""))
+        out[adapter.kind] = (shown, described)
     return out
 
 
@@ -96,7 +103,7 @@ def test_adapter_reads_documented_columns(adapter: SnowflakeAdapter,
         assert "arguments" in shown  # overloads are told apart by their argument types
     if adapter.describe is not None:
         assert described, f"{adapter.kind}: DESC {adapter.describe} returned nothing"
-    available = shown | described
+    available = shown | described | ({"owner"} if adapter.owner_on else set())  # OWNERSHIP of SHOW GRANTS ON
     for decl in adapter.read_fields():
         col = adapter.column(decl.name)
         if decl.name in adapter.not_shown:

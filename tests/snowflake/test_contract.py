@@ -1,4 +1,5 @@
-"""The emulator scenarios against a real Snowflake account (``pytest -m contract``).
+"""The contract run (``spcs-iac contract``) against the emulator, and the emulator scenarios against a real
+Snowflake account (``pytest -m contract``).
 
 Runs only when SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER and a credential (SNOWFLAKE_PASSWORD,
 SNOWFLAKE_PRIVATE_KEY_PATH or SNOWFLAKE_TOKEN) are set; the connecting user needs ACCOUNTADMIN (or set
@@ -13,6 +14,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,12 +28,13 @@ from spcs_iac import (
     ServiceFunction,
 )
 from spcs_iac.drivers import api
+from spcs_iac.drivers.contract import Contract, Options
+from spcs_iac.model.kinds import KINDS
 from spcs_iac.targets.images import DockerImages
 from spcs_iac.targets.snowflake.provider import SnowflakeProvider
 from tests.snowflake.support import every_kind, generated, spec
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.contract
 
 
 def _missing() -> str | None:
@@ -43,10 +46,45 @@ def _missing() -> str | None:
     return None
 
 
-if _missing():
-    pytestmark = [pytest.mark.contract, pytest.mark.skip(reason=_missing() or "")]
-
+def ON_ACCOUNT(test: Any) -> Any:  # noqa: N802 - reads as a mark
+    """Runs against a real account (``pytest -m contract``), when credentials are set."""
+    return pytest.mark.contract(pytest.mark.skipif(bool(_missing()), reason=_missing() or "")(test))
 ADMIN = os.environ.get("SPCS_IAC_CONTRACT_ADMIN_ROLE", "ACCOUNTADMIN")
+
+
+# ---- `spcs-iac contract`: the same run against the emulator (always) and a real account (credentials) ---------
+def test_contract_run_passes_against_the_emulator(emu: Any, provider: Any) -> None:
+    emu.emulator.execute(emu.emulator.login("admin"), "CREATE DATABASE SCRATCH_DB")
+    lines: list[str] = []
+    contract = Contract(lambda: provider(), Options(database="SCRATCH_DB"), say=lines.append)
+    contract.run()
+    failed = [line for line in lines if line.startswith("FAIL")]
+    assert not failed, "\n".join(lines)
+    for kind in KINDS:
+        assert any(line.split()[1] == kind and line.startswith("PASS") for line in lines), kind
+    shapes = {(line.split()[1], line.split()[2]) for line in lines if line.startswith("PASS")}
+    assert ("warehouse", "alter") in shapes and ("stage", "replace") in shapes and ("role", "drop") in shapes
+    # Cleaned up: nothing of the run is left.
+    left = emu.emulator.dump_state()["objects"]
+    assert not [o for o in left if any(contract.o.prefix in str(part) for part in o["key"])], left
+    assert emu.rows("SHOW SCHEMAS IN DATABASE SCRATCH_DB") and not [
+        r for r in emu.rows("SHOW SCHEMAS IN DATABASE SCRATCH_DB") if contract.o.prefix in r["name"]]
+
+
+@ON_ACCOUNT
+def test_contract_run_passes_on_a_real_account() -> None:
+    database = os.environ.get("SPCS_IAC_CONTRACT_DATABASE", "SPCS_IAC_SCRATCH")
+    spcs = os.environ.get("SPCS_IAC_CONTRACT_SPCS") == "1"
+    made: list[SnowflakeProvider] = []
+    options = Options(database=database, admin=ADMIN, spcs=spcs,
+                      service_image=os.environ.get("SPCS_IAC_CONTRACT_SERVICE_IMAGE"))
+    try:
+        contract = Contract(lambda: _provider(made), options)
+        contract.run()
+        assert contract.ok, "\n".join(line.render() for line in contract.lines if line.outcome == "FAIL")
+    finally:
+        for p in made:
+            p.close()
 
 
 @pytest.fixture
@@ -67,6 +105,7 @@ def _provider(made: list[SnowflakeProvider], **kw: object) -> SnowflakeProvider:
     return made[-1]
 
 
+@ON_ACCOUNT
 def test_lifecycle_and_hand_change(tmp_path: Path, prefix: str, providers: list[SnowflakeProvider]) -> None:
     stack = every_kind(tmp_path, prefix=prefix, admin=ADMIN, spcs=False)
     state = str(tmp_path / "state")
@@ -93,6 +132,7 @@ def test_lifecycle_and_hand_change(tmp_path: Path, prefix: str, providers: list[
         assert result.ok, result.failed
 
 
+@ON_ACCOUNT
 def test_plan_query_budget(tmp_path: Path, providers: list[SnowflakeProvider]) -> None:
     stack = generated(2000, tmp_path)
     p = _provider(providers)
@@ -101,6 +141,7 @@ def test_plan_query_budget(tmp_path: Path, providers: list[SnowflakeProvider]) -
     assert p.query_count <= 30, p.query_log
 
 
+@ON_ACCOUNT
 @pytest.mark.skipif(os.environ.get("SPCS_IAC_CONTRACT_SPCS") != "1",
                     reason="starts a compute pool and a service (costs credits): set SPCS_IAC_CONTRACT_SPCS=1")
 def test_service_and_function_round_trip(tmp_path: Path, prefix: str, providers: list[SnowflakeProvider]) -> None:

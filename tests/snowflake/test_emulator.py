@@ -21,6 +21,8 @@ from spcs_iac.targets.snowflake.provider import SnowflakeProvider
 from tests.snowflake.support import OWNER, FakeImages, every_kind, generated, spec
 
 Factory = Callable[..., SnowflakeProvider]
+# SYSADMIN may not create compute pools in a new account: ACCOUNTADMIN grants it first.
+SYSADMIN_POOLS = dict(to="SYSADMIN", on="ACCOUNT", privileges=["CREATE COMPUTE POOL"], owner="ACCOUNTADMIN")
 
 
 def plan(stack: Stack, provider: Factory, state: Path, **kw: Any) -> Plan:
@@ -48,7 +50,7 @@ def test_every_kind_plan_apply_plan_destroy(emu: Any, provider: Factory, context
     assert {c.action for c in first.actionable} == {Action.CREATE}
     assert kinds == {"role", "role_grant", "grant", "warehouse", "database", "schema", "stage", "secret",
                      "network_rule", "external_access_integration", "compute_pool", "image_repository", "image",
-                     "service", "job_service", "service_function"}
+                     "service", "job_service", "service_function", "service_role_grant", "table"}
     result = apply(stack, provider, tmp_path)
     assert result.ok, result.failed
     assert images.pushed == ["emu-account.registry.snowflakecomputing.com/app_db/public/repo/app:v1"]
@@ -206,6 +208,7 @@ def test_a_fault_at_every_statement_converges_on_rerun(emu: Any, provider: Facto
 
 def test_failing_service_reports_status_and_logs(emu: Any, provider: Factory, tmp_path: Path) -> None:
     stack = Stack("failing")
+    stack.add(Grant(**SYSADMIN_POOLS))
     pool = stack.add(ComputePool(name="FAIL_POOL", instance_family="CPU_X64_XS", owner="SYSADMIN"))
     db = stack.add(Database(name="FAIL_DB", owner="SYSADMIN"))
     stack.add(Service(name="BROKEN", database=db, compute_pool=pool, owner="SYSADMIN",
@@ -220,6 +223,7 @@ def test_failing_service_reports_status_and_logs(emu: Any, provider: Factory, tm
 def test_failed_job_reports_logs_and_reruns(emu: Any, provider: Factory, tmp_path: Path) -> None:
     def job_stack(tag: str) -> Stack:
         stack = Stack("jobs")
+        stack.add(Grant(**SYSADMIN_POOLS))
         pool = stack.add(ComputePool(name="JOB_POOL", instance_family="CPU_X64_XS", owner="SYSADMIN"))
         db = stack.add(Database(name="JOB_DB", owner="SYSADMIN"))
         stack.add(JobService(name="NIGHTLY", database=db, compute_pool=pool, owner="SYSADMIN",

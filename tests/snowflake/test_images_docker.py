@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from spcs_iac import ComputePool, Database, Image, ImageRepository, Service, Stack
+from spcs_iac import ComputePool, Database, Grant, Image, ImageRepository, Service, Stack
 from spcs_iac.drivers import api
 from spcs_iac.targets.images import DockerImages, display_commands, remote_digest, split_ref
 from spcs_iac.targets.snowflake.provider import SnowflakeProvider
@@ -70,6 +70,8 @@ def emu_registry(registry: str) -> Iterator[Any]:
 
 def _stack(context: Path) -> Stack:
     stack = Stack("docker")
+    # SYSADMIN may not create compute pools in a new account: ACCOUNTADMIN grants it first.
+    stack.add(Grant(to="SYSADMIN", on="ACCOUNT", privileges=["CREATE COMPUTE POOL"], owner="ACCOUNTADMIN"))
     db = stack.add(Database(name="IMG_DB", owner="SYSADMIN"))
     repo = stack.add(ImageRepository(name="REPO", database=db, owner="SYSADMIN"))
     image = stack.add(Image(name="hello", tag="v1", repository=repo, context=str(context)))

@@ -67,7 +67,7 @@ def _head(text: str) -> str:
 def _pairs(text: str) -> set[tuple[str, str]]:
     out = set()
     for key, value in _PAIR.findall(_canon(text)):
-        value = value.strip("'")
+        value = re.sub(r"\s*\[spcs-iac:[^\]]*\]", "", value.strip("'"), flags=re.I)  # our stack marker is ours alone
         value = re.sub(r"[A-Z_]+\.[A-Z_]+\.([A-Z_]+)", r"\1", value).replace("TYPE = ", "TYPE = ")
         out.add((key, " ".join(value.replace("'", "").split())))
     return out

@@ -65,7 +65,7 @@ def test_grant_rows_match_grant_targets() -> None:
     assert row_target_key({"granted_on": "COMPUTE_POOL", "name": "P"}) == target_key("COMPUTE POOL", "P")
     assert row_target_key({"granted_on": "ACCOUNT", "name": "ORG-ACCT"}) == ("ACCOUNT",)
     assert row_target_key({"granted_on": "DATABASE", "name": '"my db"'}) == target_key("DATABASE", '"my db"')
-    # Snowflake shows functions as "F(ARG TYPE):RETURNS"; the emulator as F(TYPE).
+    # Snowflake shows functions as "F(ARG TYPE):RETURNS"; the bare form F(TYPE) is read too.
     fn = target_key("FUNCTION", "DB.S.F(FLOAT, VARCHAR)")
     assert row_target_key({"granted_on": "FUNCTION", "name": 'DB.S."F(X FLOAT, Y VARCHAR):FLOAT"'}) == fn
     assert row_target_key({"granted_on": "FUNCTION", "name": "DB.S.F(FLOAT,VARCHAR)"}) == fn

@@ -144,14 +144,16 @@ def test_service_spec_pins_known_digests() -> None:
     assert doc["spec"]["containers"][0]["image"] == "/db/public/repo/img:1@sha256:abc"
 
 
-def test_create_job_service_in_cli_order() -> None:
+def test_create_job_service_in_documented_order() -> None:
     job = JobService(name="JOB", database="DB", compute_pool="POOL", spec=SPEC, replicas=2, run_async=True,
                      external_access_integrations=["E"], query_warehouse="WH", comment="c")
     fp = job.spec_fingerprint({})
     assert sql(create_steps(job, {})) == [
         "EXECUTE JOB SERVICE IN COMPUTE POOL POOL FROM SPECIFICATION $$" + json.dumps(SPEC) + "$$ "
-        f"NAME = DB.PUBLIC.JOB ASYNC = TRUE REPLICAS = 2 EXTERNAL_ACCESS_INTEGRATIONS = (E) QUERY_WAREHOUSE = WH "
-        f"COMMENT = 'c [spcs-iac:spec={fp}]'"]
+        # The documented order, which the page says matters: NAME, ASYNC, REPLICAS, QUERY_WAREHOUSE, COMMENT,
+        # EXTERNAL_ACCESS_INTEGRATIONS (https://docs.snowflake.com/en/sql-reference/sql/execute-job-service).
+        f"NAME = DB.PUBLIC.JOB ASYNC = TRUE REPLICAS = 2 QUERY_WAREHOUSE = WH COMMENT = 'c [spcs-iac:spec={fp}]' "
+        "EXTERNAL_ACCESS_INTEGRATIONS = (E)"]
     sync = JobService(name="JOB", database="DB", compute_pool="POOL", spec=SPEC)
     assert sql(create_steps(sync, {}))[-1] == "-- wait until job service DB.PUBLIC.JOB is DONE"
 

@@ -79,6 +79,7 @@ GRANT_TARGETS: dict[str, str] = {
     "SERVICE": "SERVICE",
     "FUNCTION": "FUNCTION",
     "NETWORK RULE": "NETWORK_RULE",
+    "TABLE": "TABLE",
     "ROLE": "ROLE",
 }
 
@@ -111,6 +112,8 @@ PRIVILEGES: dict[str, frozenset[str]] = {
     "FUNCTION": frozenset(["USAGE"]),
     # UNCONFIRMED (reference §17.18): privileges on network rules are not listed; USAGE is what TF allows.
     "NETWORK RULE": frozenset(["USAGE"]),
+    # docs.snowflake.com/en/sql-reference/sql/grant-privilege (table privileges)
+    "TABLE": frozenset(["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "EVOLVE SCHEMA"]),
 }
 
 
@@ -156,7 +159,7 @@ class Grant(Resource):
         for p in v:
             if not isinstance(p, str):
                 raise ValueError(f"privilege {p!r} is not a string")
-            out.append(" ".join(p.replace("_", " ").upper().split()) if p.upper() != "USE_ANY_ROLE" else p.upper())
+            out.append(values.privilege_name(p))
         return sorted(set(out))
 
     @model_validator(mode="after")
@@ -169,7 +172,10 @@ class Grant(Resource):
         elif isinstance(on, str):
             if not self.on_type:
                 raise ValueError(f"on={on!r} is a name: give on_type= as well (one of {', '.join(GRANT_TARGETS)})")
-            self.on = ids.qualified(*ids.split_qualified(on))
+            if str(self.on_type).strip().upper() == "FUNCTION":
+                self.on = _function_name(on)  # DB.S.FN(FLOAT): a function is named with its argument types
+            else:
+                self.on = ids.qualified(*ids.split_qualified(on))
         else:
             raise ValueError(f"on must be an object, 'ACCOUNT' or a name, got {on!r}")
         on_type = " ".join(str(self.on_type).replace("_", " ").upper().split())
@@ -181,8 +187,10 @@ class Grant(Resource):
         allowed = PRIVILEGES[on_type]
         bad = [p for p in self.privileges if p not in allowed and p not in ("ALL", "ALL PRIVILEGES")]
         if bad:
+            target = on_type if on_type == "ACCOUNT" else f"{on_type} {self.on_name}"
             raise ValueError(
-                f"privileges {bad} cannot be granted on {on_type}; allowed: {', '.join(sorted(allowed))}"
+                f"privileges {bad} cannot be granted on {target} (to {_n(self.to)}); "
+                f"allowed: {', '.join(sorted(allowed))}"
             )
         self.name = self.fqn
         return self
@@ -208,10 +216,34 @@ class Grant(Resource):
             yield "on", GRANT_KIND_OF_TYPE.get(self.on_type or "", ""), self.on
 
 
+def _function_name(text: str) -> str:
+    """``db.s.fn(float, Number(10,2))`` -> ``DB.S.FN(FLOAT, NUMBER)``: the form functions are recorded in."""
+    from spcs_iac.model.kinds.services import DATATYPE, canonical_type  # services imports this module
+
+    text = text.strip()
+    start = text.find("(")
+    if start <= 0 or not text.endswith(")"):
+        raise ValueError(f"on={text!r}: a function is named with its argument types, e.g. DB.SCHEMA.FN(FLOAT)")
+    types, depth, buf = [], 0, ""
+    for ch in text[start + 1:-1] + ",":
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            if buf.strip():
+                words = " ".join(buf.upper().split())
+                if not DATATYPE.match(words):
+                    raise ValueError(f"on={text!r}: {buf.strip()!r} is not a SQL type")
+                types.append(canonical_type(words))
+            buf = ""
+        else:
+            buf += ch
+    return f"{ids.qualified(*ids.split_qualified(text[:start]))}({', '.join(types)})"
+
+
 GRANT_KIND_OF_TYPE = {
     "DATABASE": "database", "SCHEMA": "schema", "WAREHOUSE": "warehouse", "COMPUTE POOL": "compute_pool",
     "INTEGRATION": "external_access_integration", "STAGE": "stage", "IMAGE REPOSITORY": "image_repository",
     "SECRET": "secret", "SERVICE": "service", "FUNCTION": "service_function", "NETWORK RULE": "network_rule",
+    "TABLE": "table",
 }
 
 
@@ -316,3 +348,7 @@ class Schema(Resource):
 
     def name_parts(self) -> tuple[str, ...]:
         return (self.database_name, self.name)
+
+    def made_with(self) -> str | None:
+        # CREATE DATABASE also creates its PUBLIC schema (docs: CREATE DATABASE, "Usage notes").
+        return f"database.{ids.quote(self.database_name)}" if self.name == "PUBLIC" else None

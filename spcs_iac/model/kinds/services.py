@@ -9,7 +9,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from spcs_iac.model import identifiers as ids
-from spcs_iac.model.base import Outputs, Resource, SchemaScoped, fingerprint
+from spcs_iac.model.base import Outputs, Resource, SchemaScoped, fingerprint, object_or_name
 from spcs_iac.model.fields import Fmt, Prop, Unset, Update
 from spcs_iac.model.kinds.account import Comment, parse_bool
 from spcs_iac.model.spec import Container, ServiceSpec
@@ -207,13 +207,23 @@ class JobService(_ContainerService):
     query_warehouse: Annotated[
         Any, Prop(sql="QUERY_WAREHOUSE", fmt=Fmt.IDENT, ref="warehouse", update=Update.REPLACE)
     ] = None
-    replicas: Annotated[int, Prop(sql="REPLICAS", fmt=Fmt.INT, update=Update.REPLACE, default=1)] = 1
+    # SHOW (JOB) SERVICES has no replicas column: compared with what was applied.
+    replicas: Annotated[int, Prop(sql="REPLICAS", fmt=Fmt.INT, update=Update.REPLACE, default=1, shown=False)] = 1
     run_async: Annotated[
         bool, Prop(sql="ASYNC", fmt=Fmt.BOOL, update=Update.CREATE_ONLY, readable=False, unset=Unset.IGNORE)
     ] = False
     # A job that ended FAILED or CANCELLED is run again by the next apply.
     outcome: Annotated[str, Prop(update=Update.REPLACE, default="DONE", doc="DONE; FAILED/CANCELLED re-run")] = "DONE"
     comment: Annotated[str | None, Prop(sql="COMMENT", fmt=Fmt.STRING, update=Update.REPLACE)] = None
+    # A job cannot be altered: where its spec is read from changes by running it again, like the rest.
+    spec_stage: Annotated[
+        Any, Prop(fmt=Fmt.IDENT, ref="stage", readable=False, unset=Unset.IGNORE, update=Update.REPLACE,
+                  doc="upload the spec to this stage and run the job from the file")
+    ] = None
+    spec_file: Annotated[
+        str | None, Prop(fmt=Fmt.STRING, readable=False, unset=Unset.IGNORE, update=Update.REPLACE,
+                         doc="the spec's file name on spec_stage")
+    ] = None
 
     @field_validator("replicas")
     @classmethod
@@ -319,3 +329,73 @@ class ServiceFunction(SchemaScoped):
         if isinstance(self.service, str):
             values["service"] = self.qualify(self.service)
         return values
+
+
+class ServiceRoleGrant(Resource):
+    """``GRANT SERVICE ROLE <service>!<service role> TO ROLE <to_role>`` (reference §3.3).
+
+    A service role is declared in the service's spec (``serviceRoles``) or is the predefined
+    ALL_ENDPOINTS_USAGE; granting it lets ``to_role`` reach the endpoints it names. Only the service's
+    owner may grant it, so the statement runs as that role (``owner`` defaults to the service's owner).
+    """
+
+    kind: ClassVar[str] = "service_role_grant"
+    sql_type: ClassVar[str] = "SERVICE ROLE"
+
+    name: str = ""
+    service: Annotated[Any, Prop(fmt=Fmt.IDENT, ref="service", identity=True, follow_replace=True)]
+    service_role: Annotated[str, Prop(identity=True, doc="a serviceRoles name of the spec, or ALL_ENDPOINTS_USAGE")]
+    to_role: Annotated[Any, Prop(fmt=Fmt.IDENT, ref="role", identity=True, follow_replace=True)]
+
+    @field_validator("name")
+    @classmethod
+    def _normalise_name(cls, v: str) -> str:
+        return v
+
+    @field_validator("service", mode="before")
+    @classmethod
+    def _service(cls, v: Any) -> Any:
+        def name(text: str) -> str:
+            parts = ids.split_qualified(text)
+            if len(parts) != 3:
+                raise ValueError(f"service must be a Service or a name DB.SCHEMA.SERVICE, got {text!r}")
+            return ids.qualified(*parts)
+
+        return object_or_name(v, "service", "service", "a Service or a name DB.SCHEMA.SERVICE", name)
+
+    @field_validator("service_role")
+    @classmethod
+    def _role_name(cls, v: str) -> str:
+        return ids.normalize(v, allow_quoted=False, what="service role name")
+
+    @field_validator("to_role", mode="before")
+    @classmethod
+    def _to_role(cls, v: Any) -> Any:
+        return object_or_name(v, "role", "to_role", "a Role or a role name", lambda n: ids.normalize(n, what="to_role"))
+
+    @model_validator(mode="after")
+    def _identity(self) -> ServiceRoleGrant:
+        if self.owner is None and isinstance(self.service, Resource):
+            self.owner = self.service.owner  # only the service's owner can grant its roles
+        self.name = self.fqn
+        return self
+
+    @property
+    def service_name(self) -> str:
+        return self.service.fqn if isinstance(self.service, Resource) else self.service
+
+    @property
+    def grantee(self) -> str:
+        return self.to_role.name if isinstance(self.to_role, Resource) else self.to_role
+
+    @property
+    def service_role_ref(self) -> str:
+        """``DB.S.SVC!ROLE`` as GRANT / REVOKE / SHOW GRANTS OF SERVICE ROLE name it."""
+        return f"{self.service_name}!{ids.quote(self.service_role)}"
+
+    def name_parts(self) -> tuple[str, ...]:
+        return (self.name,)
+
+    @property
+    def fqn(self) -> str:
+        return f"{self.service_role_ref}->{ids.quote(self.grantee)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, NamedTuple
@@ -47,6 +48,11 @@ INSTANCE_FAMILIES: dict[str, Family] = {
     "GPU_A100_G1_12": Family(10, 77, 1), "GPU_A100_G1_48": Family(44, 324, 4), "GPU_GCP_NV_A100_8_40G": Family(92, 654, 8),
 }
 # The seed's comment spells the family "standard_1" (an old name); its code uses CPU_X64_XS.
+FAMILY_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+class UnknownInstanceFamily(UserWarning):
+    """A compute pool names an instance family spcs-iac does not know (a newer one Snowflake added)."""
 
 
 class ComputePool(Resource):
@@ -72,9 +78,20 @@ class ComputePool(Resource):
     def _family(cls, v: Any) -> Any:
         if isinstance(v, str):
             v = v.strip().upper()
-            if v not in INSTANCE_FAMILIES:
-                raise ValueError(f"instance_family {v!r} is not known; allowed: {', '.join(INSTANCE_FAMILIES)}")
+            if not FAMILY_NAME.match(v):
+                raise ValueError(f"instance_family {v!r} is not a family name like CPU_X64_XS (letters, digits, '_')")
         return v
+
+    @model_validator(mode="after")
+    def _new_family(self) -> ComputePool:
+        # Snowflake adds families (GPU ones above all): an unknown name goes through as it is, without
+        # the limits and GPU checks a known family gets, and Snowflake has the last word.
+        if self.instance_family not in INSTANCE_FAMILIES:
+            warnings.warn(UnknownInstanceFamily(
+                f"ComputePool {self.name}: instance_family {self.instance_family!r} is not one spcs-iac knows; "
+                "it is passed to Snowflake as it is, without CPU, memory or GPU checks"),
+                stacklevel=4)  # the declaring line: this validator <- pydantic <- Resource.__init__ <- caller
+        return self
 
     @field_validator("auto_resume", mode="before")
     @classmethod
@@ -90,8 +107,9 @@ class ComputePool(Resource):
         return self
 
     @property
-    def family(self) -> Family:
-        return INSTANCE_FAMILIES[self.instance_family]
+    def family(self) -> Family | None:
+        """The family's size, or None for a family spcs-iac does not know (passed through as it is)."""
+        return INSTANCE_FAMILIES.get(self.instance_family)
 
 
 class ImageRepository(SchemaScoped):

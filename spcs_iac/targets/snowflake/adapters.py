@@ -25,6 +25,7 @@ from spcs_iac.plan.model import Change
 from spcs_iac.plan.target import Observed, ReadRequest
 from spcs_iac.targets.snowflake import grants as gr
 from spcs_iac.targets.snowflake import sql_special as sp
+from spcs_iac.targets.snowflake import tables as tb
 from spcs_iac.targets.snowflake import values as v
 from spcs_iac.targets.snowflake.sql import Step, function_parts, function_ref, ident
 from spcs_iac.targets.snowflake.sql_special import AlterRule
@@ -57,13 +58,22 @@ class SnowflakeAdapter:
     outputs: Mapping[str, str] = field(default_factory=dict)  # output -> column of the same rows
     describe: str | None = None  # DESCRIBE <this> per existing object, for fields SHOW lacks
     qualify: tuple[str, ...] = ()  # name fields shown without the object's database and schema
-    # Readable fields Snowflake shows no column for: compared with the recorded state instead.
+    # Readable fields Snowflake shows no column for: compared with the recorded state instead, so a hand
+    # change is not detected (docs/kinds.md says so). Keep in step with the kinds' ``Prop(shown=False)``.
     not_shown: frozenset[str] = frozenset()
+    # SHOW GRANTS ON <this> <name> per existing object: its OWNERSHIP row is the owner SHOW lacks.
+    owner_on: str | None = None
     reads_with: tuple[str, ...] = ()  # kinds whose SHOW rows reading this kind needs
-    grants_of: Callable[[str], tuple[str, str]] | None = None  # ROLE_GRANTS: name -> (role, SHOW GRANTS)
+    # ROLE_GRANTS: name -> (the role, or key of a reads_with object, that must exist; its SHOW GRANTS)
+    grants_of: Callable[[str], tuple[str | tuple[str, ...], str]] | None = None
     observe: Callable[[ReadRequest, list[dict[str, Any]]], Observed | None] | None = None  # ROLE_GRANTS rows
     # Identified by name and argument types (functions): keys, DESCRIBE and ALTER / DROP names carry them.
     signature: bool = False
+    # A second SHOW (issued with the first, once per run) whose rows, grouped by their ``rows_key`` columns
+    # (the object's name parts), are the value of ``rows_field``: a table's columns from SHOW COLUMNS.
+    rows_show: str | None = None
+    rows_key: tuple[str, ...] = ()
+    rows_field: str | None = None
     # ---- applying -----------------------------------------------------------------------------------
     sql: bool = True  # False: built and pushed with Docker (images.py), never deleted one by one (§10.1)
     create: CreateShape | None = None  # instead of CREATE <TYPE> name KEY = value ...
@@ -103,9 +113,16 @@ class SnowflakeAdapter:
 
     def describe_sql(self, key: Key) -> str:
         assert self.describe is not None
+        return f"DESC {self.describe} {self._key_name(key)}"
+
+    def owner_sql(self, key: Key) -> str:
+        assert self.owner_on is not None
+        return f"SHOW GRANTS ON {self.owner_on} {self._key_name(key)}"
+
+    def _key_name(self, key: Key) -> str:
         n = len(self.key)
         types = f"({', '.join(key[n:])})" if self.signature else ""
-        return f"DESC {self.describe} {ids.qualified(*key[:n])}{types}"
+        return f"{ids.qualified(*key[:n])}{types}"
 
     def sql_name(self, name: str) -> str:
         """How ALTER / DROP / GRANT name an object from its recorded name."""
@@ -123,6 +140,10 @@ ADAPTERS: dict[str, SnowflakeAdapter] = {a.kind: a for a in (
     SnowflakeAdapter("grant", read=Read.ROLE_GRANTS, reads_with=("role",), grants_of=gr.grants_to_role,
                      observe=gr.observe_grant, owned=False, create=gr.create_grant, update=gr.update_grant,
                      delete=gr.delete_grant),
+    SnowflakeAdapter("service_role_grant", read=Read.ROLE_GRANTS, reads_with=("service",),
+                     grants_of=gr.grants_of_service_role, observe=gr.observe_service_role_grant, owned=False,
+                     create=gr.create_service_role_grant, update=gr.update_role_grant,
+                     delete=gr.delete_service_role_grant),
     SnowflakeAdapter("warehouse", show="SHOW WAREHOUSES",
                      columns={"warehouse_type": "type", "warehouse_size": "size"},
                      converters={"warehouse_size": v.warehouse_size}, suspendable=True),
@@ -139,8 +160,7 @@ ADAPTERS: dict[str, SnowflakeAdapter] = {a.kind: a for a in (
                      alter=AlterRule(pairs=(("USERNAME", "PASSWORD"),), unset_as_null=frozenset({"COMMENT"}))),
     SnowflakeAdapter("network_rule", show="SHOW NETWORK RULES IN ACCOUNT", key=THREE, describe="NETWORK RULE"),
     SnowflakeAdapter("external_access_integration", show="SHOW EXTERNAL ACCESS INTEGRATIONS",
-                     describe="EXTERNAL ACCESS INTEGRATION", not_shown=frozenset({"owner"}),
-                     ownership_type="INTEGRATION"),
+                     describe="EXTERNAL ACCESS INTEGRATION", owner_on="INTEGRATION", ownership_type="INTEGRATION"),
     SnowflakeAdapter("compute_pool", show="SHOW COMPUTE POOLS", update=sp.update_pool, delete=sp.delete_pool,
                      suspendable=True),
     SnowflakeAdapter("image_repository", show="SHOW IMAGE REPOSITORIES IN ACCOUNT", key=THREE,
@@ -161,7 +181,14 @@ ADAPTERS: dict[str, SnowflakeAdapter] = {a.kind: a for a in (
                      columns={"comment": "description", "arguments": "signature", "path": "body",
                               "endpoint": "service_endpoint"},
                      converters={"arguments": v.signature_args, "returns": v.datatype}, qualify=("service",),
-                     not_shown=frozenset({"owner"}), create=sp.create_function,
+                     owner_on="FUNCTION", create=sp.create_function,
                      alter=AlterRule(one_per_statement=True, pairs=(("SERVICE", "ENDPOINT"),),
                                      string_names=frozenset({"SERVICE"}))),
+    # Columns come from one SHOW COLUMNS IN ACCOUNT for every table of the run (tables.py).
+    SnowflakeAdapter("table", show="SHOW TABLES IN ACCOUNT", key=THREE,
+                     columns={"data_retention_time_in_days": "retention_time"},
+                     converters={"cluster_by": tb.cluster_columns, "change_tracking": tb.change_tracking,
+                                 "columns": tb.columns_of},
+                     rows_show="SHOW COLUMNS IN ACCOUNT", rows_key=tb.COLUMN_KEY, rows_field="columns",
+                     create=tb.create_table, update=tb.update_table),
 )}

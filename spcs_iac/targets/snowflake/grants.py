@@ -7,7 +7,6 @@ a role), once the roles are known to exist. The adapters (:mod:`.adapters`) poin
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -29,6 +28,8 @@ from spcs_iac.targets.snowflake.sql import (
     ident,
     owner_role,
     role_grant_parts,
+    service_role_parts,
+    service_role_ref,
     stmt,
 )
 from spcs_iac.targets.snowflake.sql_special import AlterRule
@@ -151,6 +152,34 @@ def delete_role_grant(change: Change, role: str | None) -> list[Step]:
     return [stmt("REVOKE ROLE", ids.quote(granted), "FROM ROLE", ids.quote(to_role), role=role)]
 
 
+# Service roles (https://docs.snowflake.com/en/sql-reference/sql/grant-service-role): only the service's
+# owner grants them, so the statements run as the grant's owner (which defaults to the service's).
+def create_service_role_grant(r: Resource, outputs: Outputs) -> list[Step]:
+    service, role, to_role = service_role_parts(r.name)
+    return [stmt("GRANT SERVICE ROLE", service_role_ref(service, role), "TO ROLE", ids.quote(to_role),
+                 role=owner_role(r))]
+
+
+def delete_service_role_grant(change: Change, role: str | None) -> list[Step]:
+    service, service_role, to_role = service_role_parts(change.name)
+    return [stmt("REVOKE SERVICE ROLE", service_role_ref(service, service_role), "FROM ROLE", ids.quote(to_role),
+                 role=role)]
+
+
+def grants_of_service_role(name: str) -> tuple[tuple[str, ...], str]:
+    """(the service that must exist, the query) reading a ServiceRoleGrant: who holds the service role
+    (SHOW GRANTS OF SERVICE ROLE, https://docs.snowflake.com/en/sql-reference/sql/show-grants)."""
+    service, role, _ = service_role_parts(name)
+    return service, f"SHOW GRANTS OF SERVICE ROLE {service_role_ref(service, role)}"
+
+
+def observe_service_role_grant(req: ReadRequest, rows: list[dict[str, Any]]) -> Observed | None:
+    _, _, to_role = service_role_parts(req.name)
+    if any(str(r.get("granted_to", "")).upper() == "ROLE" and str(r.get("grantee_name")) == to_role for r in rows):
+        return Observed({})
+    return None
+
+
 # ---- read back -----------------------------------------------------------------------------------------------
 def grants_to_role(name: str) -> tuple[str, str]:
     """(the role that must exist, the query) reading a Grant: what its grantee holds."""
@@ -197,9 +226,6 @@ def target_key(on_type: str, on_name: str) -> Key:
     return (on_type, *ids.split_qualified(on_name))
 
 
-_FN = re.compile(r"^(?P<name>.*)\((?P<args>.*)\)(?::.*)?$", re.S)
-
-
 def row_target_key(row: dict[str, Any]) -> Key | None:
     """Comparable identity of the securable of a SHOW GRANTS row (``granted_on`` + ``name``)."""
     on = str(row.get("granted_on") or "").upper().replace("_", " ")
@@ -209,15 +235,46 @@ def row_target_key(row: dict[str, Any]) -> Key | None:
         return None
     parts = raw_parts(str(row.get("name") or ""))
     if on == "FUNCTION":
-        m = _FN.match(unquote_ident(parts[-1]))
-        if m is None:
+        found = shown_function(unquote_ident(parts[-1]))
+        if found is None:
             return None
-        types = []
-        for arg in split_commas(m.group("args")):
-            words = arg.split()
-            if len(words) >= 2 and " ".join(words).upper() not in MULTIWORD_TYPES:
-                words = words[1:]  # "NAME TYPE" (how Snowflake shows arguments) -> TYPE
-            if words:
-                types.append(canonical_type(" ".join(words).upper()))
-        return ("FUNCTION", *(stored_part(p) for p in parts[:-1]), m.group("name"), "()", *types)
+        name, types = found
+        return ("FUNCTION", *(stored_part(p) for p in parts[:-1]), name, "()", *types)
     return (on, *(stored_part(p) for p in parts))
+
+
+def shown_function(text: str) -> tuple[str, list[str]] | None:
+    """``NAME(ARG TYPE, ...):RETURN_TYPE`` (the last name part SHOW GRANTS prints for a function,
+    https://docs.snowflake.com/en/sql-reference/sql/show-grants) -> (stored name, canonical argument
+    types). Argument names and the return type are dropped; ``NUMBER(38,0)`` compares as ``NUMBER``."""
+    start = text.find("(")
+    if start <= 0:
+        return None
+    depth, end = 0, -1
+    for i in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            end = i
+            break
+    rest = text[end + 1:] if end > 0 else None
+    if rest is None or (rest and not rest.startswith(":")):
+        return None
+    types = []
+    for arg in split_commas(text[start + 1:end]):
+        words = _without_arg_name(arg.strip())
+        if words:
+            types.append(canonical_type(" ".join(words).upper()))
+    return text[:start], types
+
+
+def _without_arg_name(arg: str) -> list[str]:
+    """``X NUMBER(38,0)`` / ``"my x" VARCHAR`` -> the type's words (a bare type stays as it is)."""
+    if arg.startswith('"'):
+        close = arg.find('"', 1)
+        while close > 0 and arg[close + 1:close + 2] == '"':
+            close = arg.find('"', close + 2)
+        return arg[close + 1:].split() if close > 0 else arg.split()
+    words = arg.split()
+    if len(words) >= 2 and " ".join(words).upper() not in MULTIWORD_TYPES:
+        return words[1:]
+    return words

@@ -24,7 +24,7 @@ from spcs_iac.targets.snowflake.adapters import ADAPTERS
 from spcs_iac.targets.snowflake.connection import Db, Session, _short, resolve_params
 from spcs_iac.targets.snowflake.images import SnowflakeImages, registry_auth
 from spcs_iac.targets.snowflake.read import Reader
-from spcs_iac.targets.snowflake.sql import Step, Stmt, Upload, Wait, ident, literal
+from spcs_iac.targets.snowflake.sql import Step, Stmt, Upload, Wait, ident, literal, marking
 from spcs_iac.targets.snowflake.statements import (
     change_steps,
     create_steps,
@@ -96,7 +96,8 @@ class SnowflakeProvider(Provider):
             if change.action is Action.IMPORT and not change.fields:
                 return []
             return self.images.display(change.resource, url)  # type: ignore[arg-type]
-        steps = change_steps(change, dict(outputs))
+        with marking(self.stack_name):  # what apply will run: comments carry the stack marker
+            steps = change_steps(change, dict(outputs))
         steps, self._display_role = with_role_switches(steps, self._display_role, self.db.default_role)
         return [s.render(display=True) for s in steps]
 
@@ -105,14 +106,17 @@ class SnowflakeProvider(Provider):
         r = _resource(change)
         if not ADAPTERS[r.kind].sql:
             return self._push(r, ctx)
-        return self._apply(create_steps(r, self._outputs(ctx)), ctx, after=r)
+        with marking(self.stack_name):  # every comment it writes says which stack made it
+            steps = create_steps(r, self._outputs(ctx))
+        return self._apply(steps, ctx, after=r)
 
     def update(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
         r = _resource(change)
         if not ADAPTERS[r.kind].sql:
             return self._push(r, ctx)
         outputs = self._outputs(ctx)
-        steps = update_steps(change, outputs)
+        with marking(self.stack_name):
+            steps = update_steps(change, outputs)
         refresh = change.action is Action.IMPORT or "spec" in change.changed_fields
         return self._apply(steps, ctx, after=r if refresh else None)
 
@@ -194,6 +198,12 @@ class SnowflakeProvider(Provider):
 
     def resume(self, kind: str, fqn: str | Resource, role: str | None = None) -> None:
         self._query(f"ALTER {_suspendable(kind)} {_name(fqn)} RESUME", role)
+
+    def sql(self, text: str, database: str | None = None, schema: str | None = None) -> list[dict[str, Any]]:
+        """Run SQL through the connector as it is (``spcs-iac sql``; see query.py)."""
+        from spcs_iac.targets.snowflake.query import run_sql
+
+        return run_sql(self, text, database, schema)
 
     def call_function(self, fqn: str | Resource, rows: list[list[Any]], role: str | None = None) -> list[Any]:
         """One result per row of arguments: ``SELECT fqn(arg, ...)`` with escaped literals."""

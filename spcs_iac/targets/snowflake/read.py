@@ -3,8 +3,8 @@
 Phase 1 issues one ``SHOW <kinds> [IN ACCOUNT]`` per kind present (in parallel), plus the SHOWs the
 requested kinds read with (roles for grants, repositories for images); rows are matched to the requested
 objects in Python by exact stored name. Phase 2 issues what depends on phase 1: one ``SHOW GRANTS TO /
-OF ROLE`` per role the grants name (existing roles only), and ``DESCRIBE`` for existing objects whose
-compared fields SHOW does not return. How each kind is read is its adapter's (:mod:`.adapters`).
+OF ROLE`` per role the grants name (existing roles only), ``DESCRIBE`` for existing objects whose
+compared fields SHOW does not return, and ``SHOW GRANTS ON`` those whose owner SHOW does not return. How each kind is read is its adapter's (:mod:`.adapters`).
 """
 
 from __future__ import annotations
@@ -47,7 +47,10 @@ class Reader:
             by_kind[req.kind].append(req)
         wanted = set(by_kind).union(*(ADAPTERS[k].reads_with for k in by_kind if k in ADAPTERS))
         kinds = [k for k, a in ADAPTERS.items() if a.read is Read.SHOW and k in wanted]
-        results = self.db.queries([ADAPTERS[k].show_sql for k in kinds])
+        extra = [k for k in kinds if ADAPTERS[k].rows_show and by_kind.get(k)]
+        results = self.db.queries([ADAPTERS[k].show_sql for k in kinds] + [ADAPTERS[k].rows_show or "" for k in extra])
+        grouped = {k: self._grouped(k, result, by_kind[k]) for k, result in zip(extra, results[len(kinds):], strict=True)}
+        results = results[:len(kinds)]
         rows: dict[str, dict[Key, dict[str, Any]]] = {}
         for kind, result in zip(kinds, results, strict=True):
             assert not isinstance(result, ProviderError)
@@ -75,6 +78,10 @@ class Reader:
                 if isinstance(result, ProviderError) or result is None:
                     continue  # vanished between SHOW and DESCRIBE
                 row.update(rb.describe_row(result))
+            if adapter.owner_on is not None:
+                row["owner"] = rb.owner_of(answers.get(adapter.owner_sql(key)))
+            if kind in grouped:
+                row[adapter.column(adapter.rows_field or "")] = grouped[kind].get(key, [])
             out[address] = Observed(rb.props_of(kind, row, key[:2]), rb.outputs_of(kind, row))
         for kind, adapter in ADAPTERS.items():
             requested = by_kind.get(kind, [])
@@ -85,6 +92,21 @@ class Reader:
                         out[req.address] = seen
             elif adapter.read is Read.REGISTRY and requested and self.images is not None:
                 out.update(self.images.read(requested, self.repositories))
+        return out
+
+    def _grouped(self, kind: str, result: Any, requests: list[ReadRequest]) -> dict[Key, list[dict[str, Any]]]:
+        """The second SHOW's rows by object key (past SHOW's row limit, read per database)."""
+        adapter = ADAPTERS[kind]
+        assert not isinstance(result, ProviderError)
+        if len(result) >= SHOW_LIMIT and adapter.rows_show and " IN ACCOUNT" in adapter.rows_show:
+            databases = sorted({adapter.request_key(r.name)[0] for r in requests})
+            sqls = [adapter.rows_show.replace(" IN ACCOUNT", f" IN DATABASE {ids.quote(db)}") for db in databases]
+            result = [row for part in self.db.queries(sqls, tolerate=missing_object) if isinstance(part, list)
+                      for row in part]
+        out: dict[Key, list[dict[str, Any]]] = {}
+        for row in result:
+            if all(not rb.is_null(row.get(c)) for c in adapter.rows_key):
+                out.setdefault(tuple(str(row[c]) for c in adapter.rows_key), []).append(row)
         return out
 
     def _per_database(self, kind: str, requests: list[ReadRequest]) -> list[dict[str, Any]]:
@@ -104,14 +126,15 @@ class Reader:
         """DESCRIBEs of existing objects, and per grant the SHOW GRANTS that reads it (address -> SQL):
         only for roles phase 1 found, since SHOW GRANTS of a missing role fails."""
         sqls = [ADAPTERS[kind].describe_sql(key) for kind, key in found.values() if ADAPTERS[kind].describe]
+        sqls += [ADAPTERS[kind].owner_sql(key) for kind, key in found.values() if ADAPTERS[kind].owner_on]
         consumers: dict[str, str] = {}
         for kind, adapter in ADAPTERS.items():
             if adapter.grants_of is None:
                 continue
             roles = {key for k in adapter.reads_with for key in rows.get(k, {})}
             for req in by_kind.get(kind, []):
-                role, sql = adapter.grants_of(req.name)
-                if (role,) in roles:
+                need, sql = adapter.grants_of(req.name)  # a role, or the key of the service it belongs to
+                if (need if isinstance(need, tuple) else (need,)) in roles:
                     consumers[req.address] = sql
         sqls.extend(dict.fromkeys(consumers.values()))
         return list(dict.fromkeys(sqls)), consumers

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from spcs_iac.targets.snowflake.adapters import ADAPTERS
+from spcs_iac.targets.snowflake.sql import stamp_fields
 from spcs_iac.targets.snowflake.values import function_row_types, is_null, normalise, qualify
 
 
@@ -31,6 +32,12 @@ def props_of(kind: str, row: Mapping[str, Any], scope_parts: tuple[str, ...] = (
         if col not in row:
             continue
         conv = adapter.converters.get(decl.name)
+        if conv is None and decl.name == "comment" and isinstance(row[col], str):
+            # The user's comment without the stack marker; only a marker means no comment of the user's,
+            # which the target shows as its default (a function's "user-defined function").
+            user = stamp_fields(row[col])[0]
+            out[decl.name] = user if user is not None else decl.prop.default
+            continue
         out[decl.name] = conv(row[col]) if conv else normalise(decl.prop, row[col])
     for name in adapter.qualify:
         if out.get(name) and scope_parts:
@@ -38,8 +45,22 @@ def props_of(kind: str, row: Mapping[str, Any], scope_parts: tuple[str, ...] = (
     return out
 
 
+def owner_of(rows: object) -> str | None:
+    """The grantee of the OWNERSHIP row of ``SHOW GRANTS ON <object>`` (None when not read)."""
+    if not isinstance(rows, list):
+        return None
+    return next((str(r.get("grantee_name")) for r in rows
+                 if str(r.get("privilege", "")).upper() == "OWNERSHIP" and r.get("grantee_name")), None)
+
+
 def outputs_of(kind: str, row: Mapping[str, Any]) -> dict[str, Any]:
-    return {out: row[col] for out, col in ADAPTERS[kind].outputs.items() if not is_null(row.get(col))}
+    adapter = ADAPTERS[kind]
+    out = {name: row[col] for name, col in adapter.outputs.items() if not is_null(row.get(col))}
+    comment = row.get(adapter.column("comment"))
+    stack = stamp_fields(comment)[1].get("stack") if isinstance(comment, str) else None
+    if stack:
+        out["managed_by"] = stack  # the stack that created it (state rebuild takes back only its own)
+    return out
 
 
 def row_key(kind: str, row: Mapping[str, Any]) -> tuple[str, ...] | None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -235,6 +237,8 @@ def _schema_scoped(kind: str | None) -> bool:
 def set_value(r: Resource, decl: FieldDecl) -> Any:
     """The value the user set for a field (None when not set), in SQL-ready normal form."""
     raw = getattr(r, decl.name, None)
+    if decl.name == "comment" and decl.prop.sql == "COMMENT" and STACK_MARK.get():
+        return stamp_comment(raw)  # the user's comment (or none) with the stack marker
     if raw is None:
         return None
     value = normalise_value(raw, decl.prop)
@@ -273,7 +277,7 @@ def property_parts(r: Resource, *, overrides: Mapping[str, Any] | None = None,
     """``KEY = value`` for every declared SQL property the user set, in declaration order.
 
     ``overrides`` replaces values by SQL name (the service comment carries the spec stamp);
-    ``order`` moves the named SQL keys first, in that order (EXECUTE JOB SERVICE follows the CLI).
+    ``order`` moves the named SQL keys first, in that order (EXECUTE JOB SERVICE's documented order).
     """
     items: list[tuple[str, Part]] = []
     for decl in kind_props(type(r)):
@@ -320,23 +324,47 @@ def spec_clause(doc: Mapping[str, Any]) -> str:
     return "$$" + spec_text(doc) + "$$"
 
 
-STAMP = re.compile(r"^(?P<user>.*?)\s*\[spcs-iac:spec=(?P<fp>[0-9a-f]+)\]$", re.S)
+# The stamp at the end of a stored comment: ``[spcs-iac:stack=NAME spec=FP]``. ``stack`` ties the object to
+# the stack that created it (``state rebuild`` takes back exactly those); ``spec`` is a service's spec
+# fingerprint (spec drift). The user's own comment stays in front, readable.
+STAMP = re.compile(r"^(?P<user>.*?)\s*\[spcs-iac:(?P<fields>[a-z]+=[^\s\]]*(?:\s+[a-z]+=[^\s\]]*)*)\]$", re.S)
+STACK_MARK: ContextVar[str | None] = ContextVar("spcs_iac_stack_mark", default=None)
 
 
-def stamp_comment(user: str | None, fingerprint: str) -> str:
-    """The comment Snowflake stores: the user's text (kept readable) and the spec fingerprint."""
-    tag = f"[spcs-iac:spec={fingerprint}]"
+@contextmanager
+def marking(stack: str | None) -> Iterator[None]:
+    """Statements built inside carry ``stack`` in the comment of every object they create or alter."""
+    token = STACK_MARK.set(stack or None)
+    try:
+        yield
+    finally:
+        STACK_MARK.reset(token)
+
+
+def stamp_comment(user: str | None, fingerprint: str | None = None) -> str | None:
+    """The comment Snowflake stores: the user's text, then the stack marker and the spec fingerprint."""
+    fields = {k: v for k, v in (("stack", STACK_MARK.get()), ("spec", fingerprint)) if v}
+    if not fields:
+        return user
+    tag = "[spcs-iac:" + " ".join(f"{k}={v}" for k, v in fields.items()) + "]"
     return f"{user} {tag}" if user else tag
+
+
+def stamp_fields(text: str | None) -> tuple[str | None, dict[str, str]]:
+    """(user comment, stamp fields) of a stored comment."""
+    if not text:
+        return None, {}
+    m = STAMP.match(text)
+    if m is None:
+        return text, {}
+    fields = dict(item.split("=", 1) for item in m.group("fields").split())
+    return (m.group("user") or None), fields
 
 
 def split_stamp(text: str | None) -> tuple[str | None, str | None]:
     """(user comment, spec fingerprint) of a stored comment; either may be None."""
-    if not text:
-        return None, None
-    m = STAMP.match(text)
-    if m is None:
-        return text, None
-    return (m.group("user") or None), m.group("fp")
+    user, fields = stamp_fields(text)
+    return user, fields.get("spec")
 
 
 # ---- names recorded in the state (re-validated before they reach SQL) ------------------------------
@@ -402,3 +430,29 @@ def role_grant_parts(name: str) -> tuple[str, str]:
     if rest:
         raise ProviderError(f"role grant name {name!r} is not ROLE->TO_ROLE")
     return role, to_role
+
+
+def service_role_parts(name: str) -> tuple[tuple[str, ...], str, str]:
+    """A ServiceRoleGrant's recorded name ``DB.S.SVC!ROLE->TO_ROLE`` -> (service parts, role, to_role)."""
+    parts: list[str] = []
+    rest = name
+    while True:
+        part, rest = _take_ident(rest)
+        parts.append(part)
+        if not rest.startswith("."):
+            break
+        rest = rest[1:]
+    if len(parts) != 3 or not rest.startswith("!"):
+        raise ProviderError(f"service role grant name {name!r} is not DB.SCHEMA.SERVICE!ROLE->TO_ROLE")
+    role, rest = _take_ident(rest[1:])
+    if not rest.startswith("->"):
+        raise ProviderError(f"service role grant name {name!r} is not DB.SCHEMA.SERVICE!ROLE->TO_ROLE")
+    to_role, rest = _take_ident(rest[2:])
+    if rest:
+        raise ProviderError(f"service role grant name {name!r} is not DB.SCHEMA.SERVICE!ROLE->TO_ROLE")
+    return tuple(parts), role, to_role
+
+
+def service_role_ref(service: tuple[str, ...], role: str) -> str:
+    """``DB.S.SVC!ROLE``, each part quoted where needed (GRANT / REVOKE / SHOW GRANTS OF SERVICE ROLE)."""
+    return f"{ids.qualified(*service)}!{ids.quote(role)}"

@@ -177,8 +177,9 @@ def create_service(r: Resource, outputs: Outputs) -> list[Step]:
     ]
 
 
-# CLI order (reference §12); the official sources disagree, so this ordering is UNCONFIRMED (§17.4).
-JOB_ORDER = ("ASYNC", "REPLICAS", "EXTERNAL_ACCESS_INTEGRATIONS", "QUERY_WAREHOUSE", "COMMENT")
+# The syntax block's order, which the page says must be followed ("the command parameters must be
+# specified in specific order"): https://docs.snowflake.com/en/sql-reference/sql/execute-job-service
+JOB_ORDER = ("ASYNC", "REPLICAS", "QUERY_WAREHOUSE", "COMMENT", "EXTERNAL_ACCESS_INTEGRATIONS")
 
 
 def create_job(r: Resource, outputs: Outputs) -> list[Step]:

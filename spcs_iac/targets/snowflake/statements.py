@@ -60,7 +60,8 @@ def update_steps(change: Change, outputs: Outputs) -> list[Step]:
     if not adapter.sql:
         return []
     changed = changed_decls(change)
-    role = owner_role(r)
+    # Later statements run as the owner: the declared one (after any transfer), else the real one.
+    role = owner_role(r) or current_owner(change)
     steps: list[Step] = []
     if any(d.name == "owner" for d in changed):
         changed = [d for d in changed if d.name != "owner"]
@@ -78,7 +79,7 @@ def delete_steps(change: Change) -> list[Step]:
     adapter = ADAPTERS.get(change.kind)
     if adapter is None:
         raise ProviderError(f"{change.address}: unknown kind {change.kind!r}")
-    role = recorded_owner(change) or current_owner(change)
+    role = current_owner(change)  # the real owner (read back), else the one recorded
     if not adapter.sql:
         return []
     if adapter.delete is not None:
