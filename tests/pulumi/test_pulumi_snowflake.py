@@ -10,11 +10,14 @@ from spcs_emulator.testing import running_emulator
 
 STACK = """
 import os
-from spcs_iac import ComputePool, Database, NetworkRule, Role, RoleGrant, Service, ServiceSpec, Stack, Warehouse
+from spcs_iac import (ComputePool, Database, Grant, NetworkRule, Role, RoleGrant, Service, ServiceSpec, Stack,
+                      Warehouse)
 
 stack = Stack("pulumi-sf")
 role = stack.add(Role(name="PU_OWNER", owner="ACCOUNTADMIN"))
 stack.add(RoleGrant(role=role, to_role="ACCOUNTADMIN", owner="ACCOUNTADMIN"))
+stack.add(Grant(to=role, on="ACCOUNT", owner="ACCOUNTADMIN", privileges=[
+    "CREATE DATABASE", "CREATE WAREHOUSE", "CREATE COMPUTE POOL", "BIND SERVICE ENDPOINT"]))
 db = stack.add(Database(name="PU_DB", owner=role))
 stack.add(Warehouse(name="PU_WH", auto_suspend=int(os.environ.get("WH_SUSPEND", "60")), owner=role))
 stack.add(NetworkRule(name="PU_RULE", database=db, type=os.environ.get("RULE_TYPE", "HOST_PORT"), mode="EGRESS",
@@ -48,7 +51,7 @@ def test_pulumi_against_the_emulator(tmp_path: Path, pulumi_project, emulator):
     # The password comes from an encrypted Pulumi config secret, never from the program or the state.
     p.run("config", "set", "--secret", "spcs-iac:password", "emulator-pass-7f3a")
     steps = p.preview()
-    assert sorted(steps) == ["create"] and len(steps["create"]) == 7
+    assert sorted(steps) == ["create"] and len(steps["create"]) == 8
     p.up()
     assert "PU_POOL" in names(emulator, "SHOW COMPUTE POOLS")
     assert "PU_SVC" in names(emulator, "SHOW SERVICES IN ACCOUNT")

@@ -30,11 +30,9 @@ import subprocess
 import sys
 import threading
 from concurrent import futures
-from typing import Optional
 
 import grpc
 from google.protobuf import empty_pb2
-
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 
 try:  # keep the SDK's message-size limits when available
@@ -69,7 +67,7 @@ class HostError(Exception):
     pass
 
 
-def _virtualenv_dir(info) -> Optional[str]:
+def _virtualenv_dir(info) -> str | None:
     """Absolute virtualenv directory selected by the project options, or None."""
     opts = _options(info)
     venv = opts.get("virtualenv")

@@ -1,1 +1,2 @@
-"""The Pulumi bridge: dynamic providers per kind (dynamic.py) and stack registration (program.py)."""
+"""The Pulumi driver: native resources (resources.py, program.py for whole stack files), the provider plugin
+(plugin.py over bridge.py and wire.py), and the lookup behind `spcs-iac ... --pulumi-stack` (lookup.py)."""

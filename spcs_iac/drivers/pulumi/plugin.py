@@ -1,0 +1,251 @@
+"""The ``spcs-iac`` Pulumi resource provider: a plugin process the Pulumi engine starts and talks gRPC to.
+
+Run as ``pulumi-resource-spcs-iac ENGINE_ADDRESS`` (``scripts/install-pulumi.sh`` installs that
+launcher next to the Pulumi CLI; it runs ``python -m spcs_iac.drivers.pulumi.plugin``). Every
+operation is self-contained: the object's declaration and the secret values it needs arrive in its
+inputs, the target and where it keeps its data in the provider's configuration. The work is done by
+``bridge.py``; this module only speaks the protocol: secrets stay secrets, previews compute nothing,
+errors reach the user as the same one-line messages the CLI prints, with no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from concurrent import futures
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, plugin_pb2, provider_pb2, provider_pb2_grpc
+
+from spcs_iac import __version__
+from spcs_iac.drivers.pulumi import bridge
+from spcs_iac.drivers.pulumi.wire import decode, encode, reveal
+from spcs_iac.errors import SpcsIacError
+
+VERSION = __version__
+PACKAGE = "spcs-iac"
+# Provider configuration keys (`pulumi config set spcs-iac:KEY`, or arguments of spcs_iac.pulumi.Provider).
+CONFIG_KEYS = ("target", "stateDir", "stack", "connection", "password", "snowflake")
+_KIND = {"add": provider_pb2.PropertyDiff.ADD, "delete": provider_pb2.PropertyDiff.DELETE,
+         "update": provider_pb2.PropertyDiff.UPDATE}
+_REPLACE_KIND = {"add": provider_pb2.PropertyDiff.ADD_REPLACE, "delete": provider_pb2.PropertyDiff.DELETE_REPLACE,
+                 "update": provider_pb2.PropertyDiff.UPDATE_REPLACE}
+
+
+def read_config(variables: dict[str, str], args: dict[str, Any]) -> dict[str, Any]:
+    """Provider configuration from the request's typed args, else its string variables."""
+    out: dict[str, Any] = {}
+    for key in CONFIG_KEYS:
+        value = args.get(key)
+        if value is None:
+            value = variables.get(f"{PACKAGE}:config:{key}", variables.get(f"{PACKAGE}:{key}"))
+        if isinstance(value, str) and key == "snowflake":
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise SpcsIacError(f"provider configuration {PACKAGE}:snowflake must be an object of Snowflake "
+                                   f"connection options (account, user, host, ...), got text") from None
+        if value not in (None, ""):
+            out[key] = value
+    out.setdefault("target", "local")
+    return out
+
+
+def stack_of(urn: str) -> str:
+    """The Pulumi stack's name from a URN (urn:pulumi:STACK::PROJECT::TYPE::NAME)."""
+    parts = urn.split(":", 2)
+    return parts[2].split("::", 1)[0] if len(parts) == 3 and urn.startswith("urn:pulumi:") else "pulumi"
+
+
+class Servicer(provider_pb2_grpc.ResourceProviderServicer):
+    def __init__(self, engine_address: str | None) -> None:
+        self.config: dict[str, Any] = {}
+        self._engine = None
+        if engine_address:
+            self._engine = engine_pb2_grpc.EngineStub(grpc.insecure_channel(engine_address))
+        self._lock = threading.Lock()
+
+    # ---- plumbing -----------------------------------------------------------------------------------
+    def log(self, urn: str, message: str, severity: int = engine_pb2.INFO) -> None:
+        if self._engine is None:
+            print(message, file=sys.stderr)
+            return
+        try:
+            self._engine.Log(engine_pb2.LogRequest(severity=severity, message=message, urn=urn))
+        except grpc.RpcError:  # the engine is going away: nothing to tell it
+            pass
+
+    def operation(self, urn: str) -> bridge.Operation:
+        from spcs_iac.drivers.api import get_provider
+
+        cfg = self.config
+        stack = str(cfg.get("stack") or stack_of(urn))
+        options: dict[str, Any] = {"state_dir": os.path.abspath(str(cfg.get("stateDir") or ".spcs-iac"))}
+        if cfg["target"] != "local":
+            options.update({k: v for k, v in (cfg.get("snowflake") or {}).items() if v not in (None, "")})
+            if cfg.get("connection"):
+                options["connection"] = cfg["connection"]
+            if cfg.get("password"):
+                options["password"] = cfg["password"]
+        target = get_provider(cfg["target"], stack, **options)
+        where = {"target": cfg["target"], "stack": stack, "stateDir": options["state_dir"]}
+        return bridge.Operation(target, stack, lambda line: self.log(urn, line.strip(), engine_pb2.DEBUG), where)
+
+    def run(self, context: grpc.ServicerContext, urn: str, body: Callable[[], Any]) -> Any:
+        """Errors become one clear message for the engine; unexpected ones keep their type, no traceback."""
+        try:
+            return body()
+        except SpcsIacError as exc:
+            context.abort(grpc.StatusCode.UNKNOWN, str(exc))
+        except Exception as exc:  # an unexpected failure: the message, and the traceback in the plugin log
+            traceback.print_exc(file=sys.stderr)
+            context.abort(grpc.StatusCode.UNKNOWN, f"spcs-iac provider: {type(exc).__name__}: {exc}")
+
+    # ---- configuration --------------------------------------------------------------------------------
+    def GetPluginInfo(self, request: Any, context: Any) -> plugin_pb2.PluginInfo:
+        return plugin_pb2.PluginInfo(version=VERSION)
+
+    def CheckConfig(self, request: Any, context: Any) -> provider_pb2.CheckResponse:
+        news = decode(request.news)
+        failures = []
+        try:
+            read_config({}, reveal({k: v for k, v in news.items() if k != "version"}))
+        except SpcsIacError as exc:
+            failures.append(provider_pb2.CheckFailure(property="", reason=str(exc)))
+        return provider_pb2.CheckResponse(inputs=request.news, failures=failures)
+
+    def DiffConfig(self, request: Any, context: Any) -> provider_pb2.DiffResponse:
+        olds, news = reveal(decode(request.olds)), reveal(decode(request.news))
+        changed = sorted(k for k in CONFIG_KEYS if olds.get(k) != news.get(k))
+        return provider_pb2.DiffResponse(
+            changes=provider_pb2.DiffResponse.DIFF_SOME if changed else provider_pb2.DiffResponse.DIFF_NONE,
+            diffs=changed)
+
+    def Configure(self, request: Any, context: Any) -> provider_pb2.ConfigureResponse:
+        def body() -> provider_pb2.ConfigureResponse:
+            self.config = read_config(dict(request.variables), reveal(decode(request.args)))
+            return provider_pb2.ConfigureResponse(acceptSecrets=True, supportsPreview=True, acceptResources=False)
+
+        return self.run(context, "", body)
+
+    def Cancel(self, request: Any, context: Any) -> empty_pb2.Empty:
+        return empty_pb2.Empty()
+
+    # ---- resources ------------------------------------------------------------------------------------
+    def Check(self, request: Any, context: Any) -> provider_pb2.CheckResponse:
+        def body() -> provider_pb2.CheckResponse:
+            checked = bridge.check(bridge.kind_of(request.type or _type(request.urn)), decode(request.news))
+            for warning in checked.warnings:
+                self.log(request.urn, warning, engine_pb2.WARNING)
+            # property="": the engine would print the whole value; the message already names the field.
+            return provider_pb2.CheckResponse(inputs=encode(checked.inputs), failures=[
+                provider_pb2.CheckFailure(property="", reason=p) for p in checked.problems])
+
+        return self.run(context, request.urn, body)
+
+    def Diff(self, request: Any, context: Any) -> provider_pb2.DiffResponse:
+        def body() -> provider_pb2.DiffResponse:
+            kind = bridge.kind_of(request.type or _type(request.urn))
+            verdict = bridge.compare(kind, decode(request.olds), decode(request.news),
+                                     decode(request.old_inputs) if request.HasField("old_inputs") else None)
+            for line in verdict.lines:
+                self.log(request.urn, line)
+            detailed = {path: provider_pb2.PropertyDiff(kind=(_REPLACE_KIND if replace else _KIND)[what],
+                                                        inputDiff=True)
+                        for path, (what, replace) in verdict.detailed.items()}
+            changes = provider_pb2.DiffResponse.DIFF_SOME if verdict.changed else provider_pb2.DiffResponse.DIFF_NONE
+            return provider_pb2.DiffResponse(
+                changes=changes, replaces=sorted(set(verdict.replaces)), deleteBeforeReplace=True,
+                diffs=sorted({p.split(".", 1)[0].split("[", 1)[0] for p in verdict.detailed}),
+                detailedDiff=detailed, hasDetailedDiff=True)
+
+        return self.run(context, request.urn, body)
+
+    def Create(self, request: Any, context: Any) -> provider_pb2.CreateResponse:
+        def body() -> provider_pb2.CreateResponse:
+            kind = bridge.kind_of(request.type or _type(request.urn))
+            inputs = decode(request.properties)
+            if request.preview:
+                state = bridge.preview_state(kind, inputs)
+                return provider_pb2.CreateResponse(id=str(state.get("address") or ""), properties=encode(state))
+            op = self.operation(request.urn)
+            try:
+                state = bridge.create(op, kind, inputs)
+            finally:
+                op.target.close()
+            return provider_pb2.CreateResponse(id=state["address"], properties=encode(state))
+
+        return self.run(context, request.urn, body)
+
+    def Update(self, request: Any, context: Any) -> provider_pb2.UpdateResponse:
+        def body() -> provider_pb2.UpdateResponse:
+            kind = bridge.kind_of(request.type or _type(request.urn))
+            olds, news = decode(request.olds), decode(request.news)
+            old_inputs = decode(request.old_inputs) if request.HasField("old_inputs") else None
+            if request.preview:
+                return provider_pb2.UpdateResponse(properties=encode(bridge.preview_state(kind, news)))
+            op = self.operation(request.urn)
+            try:
+                state = bridge.update(op, kind, olds, news, old_inputs)
+            finally:
+                op.target.close()
+            return provider_pb2.UpdateResponse(properties=encode(state))
+
+        return self.run(context, request.urn, body)
+
+    def Delete(self, request: Any, context: Any) -> empty_pb2.Empty:
+        def body() -> empty_pb2.Empty:
+            kind = bridge.kind_of(request.type or _type(request.urn))
+            old_inputs = decode(request.old_inputs) if request.HasField("old_inputs") else None
+            op = self.operation(request.urn)
+            try:
+                bridge.delete(op, kind, decode(request.properties), old_inputs)
+            finally:
+                op.target.close()
+            return empty_pb2.Empty()
+
+        return self.run(context, request.urn, body)
+
+    def Read(self, request: Any, context: Any) -> provider_pb2.ReadResponse:
+        def body() -> provider_pb2.ReadResponse:
+            kind = bridge.kind_of(request.type or _type(request.urn))
+            olds = decode(request.properties)
+            old_inputs = decode(request.inputs) if request.HasField("inputs") else None
+            op = self.operation(request.urn)
+            try:
+                found = bridge.read(op, kind, olds or dict(old_inputs or {}), old_inputs)
+            finally:
+                op.target.close()
+            if found is None:
+                return provider_pb2.ReadResponse(id="")  # gone: Pulumi drops it from its state
+            state, inputs = found
+            return provider_pb2.ReadResponse(id=request.id, properties=encode(state), inputs=encode(inputs))
+
+        return self.run(context, request.urn, body)
+
+
+def _type(urn: str) -> str:
+    return urn.split("::")[2] if urn.count("::") >= 3 else urn
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16),
+                         options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)])
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(Servicer(args[0] if args else None), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    # The engine reads the port from the first line of stdout.
+    sys.stdout.write(f"{port}\n")
+    sys.stdout.flush()
+    server.wait_for_termination()
+
+
+if __name__ == "__main__":
+    main()
