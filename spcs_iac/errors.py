@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class SpcsIacError(Exception):
@@ -55,7 +56,7 @@ class DeclarationError(StackValidationError):
         obj = f"{kind} {name!r}" if isinstance(name, str) and name else kind
         issues = []
         for err in exc.errors(include_url=False):
-            loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
+            loc = _where(data, err.get("loc", ()))
             msg = err.get("msg", "invalid").removeprefix("Value error, ")
             if err.get("type") == "extra_forbidden":
                 msg = "unknown field"
@@ -68,6 +69,27 @@ class DeclarationError(StackValidationError):
                 given = SensitiveValue()
             issues.append(Issue(obj, loc, msg, given))
         return cls(issues)
+
+
+def _where(data: Any, loc: tuple[Any, ...]) -> str:
+    """A pydantic location as the user wrote it, list items named by their ``name`` where they have one:
+    ``spec.containers[sidecar].readinessProbe.port`` rather than ``spec.containers.0...``."""
+    parts: list[str] = []
+    node: Any = data
+    for p in loc:
+        if p == "__root__":
+            continue
+        if isinstance(p, int) and parts:
+            item = node[p] if isinstance(node, list | tuple) and 0 <= p < len(node) else None
+            label = item.get("name") if isinstance(item, dict) else getattr(item, "name", None)
+            parts[-1] += f"[{label}]" if isinstance(label, str) and label else f"[{p}]"
+            node = item
+            continue
+        if isinstance(node, dict) and p not in node and isinstance(node.get("spec"), dict):
+            node = node["spec"]  # a spec in the YAML shape: its parts are under "spec:"
+        parts.append(str(p))
+        node = node.get(p) if isinstance(node, dict) else getattr(node, str(p), None)
+    return ".".join(parts)
 
 
 class ApplyError(SpcsIacError):

@@ -10,6 +10,7 @@ import importlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from spcs_iac.apply.executor import ApplyResult, Executor
@@ -17,6 +18,7 @@ from spcs_iac.errors import SpcsIacError
 from spcs_iac.graph.build import build_graph, object_predecessors
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.declaration import bind_secrets
+from spcs_iac.model.fields import kind_props
 from spcs_iac.plan.consent import check_consent
 from spcs_iac.plan.planner import make_plan
 from spcs_iac.plan.stale import stale_reasons
@@ -164,6 +166,63 @@ def import_object(stack: Stack, target: str, address: str, *, provider: Provider
                                owner=ids.split_qualified(str(owner))[0] if owner else None)
             store.record(address, entry)
             return entry
+    finally:
+        if own:
+            provider.close()
+
+
+MARKER = "managed_by"  # output a target reports when the object carries its stack's name
+
+
+@dataclass
+class Rebuilt:
+    """What ``state rebuild`` found: objects taken back, objects of another stack, objects with no marker."""
+
+    taken: list[str] = field(default_factory=list)
+    unmarked: list[str] = field(default_factory=list)  # kinds the target cannot mark: taken as declared
+    foreign: dict[str, str] = field(default_factory=dict)  # address -> the stack that marked it
+    missing: list[str] = field(default_factory=list)  # declared, not in the target
+
+
+def rebuild_state(stack: Stack, target: str, *, provider: Provider | None = None, state: str | None = None,
+                  state_dir: str | None = None, lock_timeout: float = 0.0, **provider_options: Any) -> Rebuilt:
+    """Recover a lost state from the target: every declared object that exists and carries this stack's
+    marker is recorded again (objects of kinds the target cannot mark are taken as declared); objects
+    marked by another stack are left out. Nothing in the target changes."""
+    graph = _prepare(stack)
+    resources = stack.resources()
+    own = provider is None
+    provider = provider or get_provider(target, stack.name, state_dir=state_dir, **provider_options)
+    report = Rebuilt()
+    try:
+        with (stack_state(stack, target, provider, state=state, state_dir=state_dir, strict=False,
+                          **provider_options) as store,
+              store.locked("state rebuild", wait=lock_timeout)):
+            found = provider.read([ReadRequest(a, r.kind, r.fqn, r, None) for a, r in resources.items()])
+            outputs = {a: dict(o.outputs) for a, o in found.items()}
+            entries: dict[str, StateEntry] = {}
+            for address, r in resources.items():
+                seen = found.get(address)
+                if seen is None:
+                    report.missing.append(address)
+                    continue
+                marker = seen.outputs.get(MARKER)
+                if marker is not None and marker != stack.name:
+                    report.foreign[address] = str(marker)
+                    continue
+                (report.taken if marker is not None else report.unmarked).append(address)
+                owner = seen.props.get("owner")
+                # This stack made it: what the target cannot show was set from the declaration, except
+                # secret values, which stay unknown (the next apply sets them again).
+                decls = {d.name: d.prop for d in kind_props(type(r))}
+                made = {k: v for k, v in r.desired(outputs).items() if not (k in decls and decls[k].sensitive)}
+                shown = {k: v for k, v in seen.props.items() if k not in decls or decls[k].readable}
+                entries[address] = StateEntry(kind=r.kind, name=r.fqn, props={**made, **shown},
+                                              outputs={**seen.outputs, **r.recorded(outputs)},
+                                              depends_on=object_predecessors(graph, address),
+                                              owner=ids.split_qualified(str(owner))[0] if owner else None)
+            store.replace_all(entries)
+            return report
     finally:
         if own:
             provider.close()

@@ -27,6 +27,7 @@ class Stack:
         self.name = name
         self.default_target = default_target
         self.state = state
+        self.environment: str | None = None  # set when loaded with --env (the name then ends in .ENV)
         self._added: list[Resource] = []
         self._index: dict[str, Resource] | None = None
 

@@ -12,8 +12,8 @@ version written is also kept under ``history/`` (``state history``).
 from __future__ import annotations
 
 import json
-import shutil
 import os
+import shutil
 import socket
 import threading
 import time

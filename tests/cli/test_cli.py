@@ -24,13 +24,13 @@ def cli(*args: str, state: Path | None = None, stdin: str | None = None) -> subp
 def test_validate_quickstart():
     r = cli("validate", QUICKSTART)
     assert r.returncode == 0, r.stderr
-    assert "Stack quickstart is valid: 18 objects" in r.stdout
+    assert "Stack quickstart is valid: 19 objects" in r.stdout
 
 
 def test_plan_apply_plan_destroy_with_exit_codes(tmp_path):
     r = cli("plan", QUICKSTART, "-t", "memory", "--detailed-exitcode", state=tmp_path)
     assert r.returncode == 2, r.stderr
-    assert "Plan: 18 to create, 0 to update, 0 to replace, 0 to delete." in r.stdout
+    assert "Plan: 19 to create, 0 to update, 0 to replace, 0 to delete." in r.stdout
     assert "  + service.CONTAINER_HOL_DB.PUBLIC.CONVERT_API" in r.stdout
     r = cli("apply", QUICKSTART, "-t", "memory", stdin="", state=tmp_path)
     assert r.returncode == 1 and "pass --yes" in r.stderr  # never changes anything unconfirmed
@@ -60,11 +60,11 @@ def test_plan_json_shape(tmp_path):
 def test_bad_input_gives_a_message_not_a_traceback(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from spcs_iac import Stack, ComputePool\nstack = Stack('x')\n"
-                   "stack.add(ComputePool(name='P', instance_family='CPU_X64_XXL', min_nodes=2, max_nodes=1))\n")
+                   "stack.add(ComputePool(name='P', instance_family='CPU-X64-XXL', min_nodes=2, max_nodes=1))\n")
     r = cli("validate", str(bad))
     assert r.returncode == 1
     assert "Traceback" not in r.stderr
-    assert "ComputePool 'P': instance_family" in r.stderr and "given: 'CPU_X64_XXL'" in r.stderr
+    assert "ComputePool 'P': instance_family" in r.stderr and "given: 'CPU-X64-XXL'" in r.stderr
     r = cli("plan", str(tmp_path / "missing.py"))
     assert r.returncode == 1 and "does not exist" in r.stderr
     broken = tmp_path / "broken.py"

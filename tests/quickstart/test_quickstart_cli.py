@@ -41,7 +41,7 @@ def test_quickstart_with_the_cli(tmp_path: Path, state_dir: Path, docker_client)
     try:
         r = cli(env, "apply", str(stack_file), "--yes")
         assert r.returncode == 0, r.stdout + r.stderr
-        assert "Apply complete" in r.stdout and "18 to create" in r.stdout
+        assert "Apply complete" in r.stdout and "19 to create" in r.stdout
 
         r = cli(env, "call", "CONTAINER_HOL_DB.PUBLIC.CONVERT_UDF", "12", "--stack", str(stack_file))
         assert r.returncode == 0, r.stderr

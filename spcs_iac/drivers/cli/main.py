@@ -88,10 +88,20 @@ def _api():  # type: ignore[no-untyped-def]
     return api
 
 
+_ENV: list[str | None] = [None]  # --env, given before the command (`spcs-iac --env dev plan ...`)
+
+
+@app.callback()
+def _options(env: Annotated[str | None, typer.Option(
+        "--env", envvar="SPCS_IAC_ENV", help="environment: reads STACK.ENV.yaml beside the stack file and keeps "
+        "a state of its own (e.g. --env dev)")] = None) -> None:
+    _ENV[0] = env
+
+
 def _load(stack_ref: str, target: str | None):  # type: ignore[no-untyped-def]
     from spcs_iac.model.loader import load_stack
 
-    stack = load_stack(stack_ref)
+    stack = load_stack(stack_ref, _ENV[0])
     _LOADED.append(stack_ref)
     return stack, target or stack.default_target
 
@@ -296,6 +306,7 @@ def force_unlock(stack: StackArg,
     guarded(body)
 
 
+from spcs_iac.drivers.cli import contract as contract_command  # noqa: E402, F401  (registers `contract`)
 from spcs_iac.drivers.cli import ops, state_cmds  # noqa: E402  (register their commands on `app`)
 from spcs_iac.drivers.cli import sql as sql_command  # noqa: E402  (registers `sql`)
 
