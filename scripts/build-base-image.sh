@@ -8,10 +8,11 @@
 # when that tag exists. Set SPCS_IAC_BASE_REBUILD=1 to force a rebuild.
 set -euo pipefail
 
-VERSION=2                                   # bump when the build recipe changes
+VERSION=3                                   # bump when the build recipe changes
 SUITE=bookworm
 VARIANT=apt
-PACKAGES=python3,python3-flask,ca-certificates,curl
+# haproxy and iptables: the local target's instance namespace owners and endpoint proxies use this image
+PACKAGES=python3,python3-flask,ca-certificates,curl,haproxy,iptables
 REPO=spcs-iac/base
 TAGS=("$REPO:$SUITE-py3" "$REPO:latest")
 ENV_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spcs_iac.errors import Issue
+from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
-from spcs_iac.model.kinds import ComputePool, Image, JobService, Service, ServiceFunction
+from spcs_iac.model.kinds import ComputePool, Image, JobService, Service, ServiceFunction, ServiceRoleGrant
 
 if TYPE_CHECKING:
     from spcs_iac.model.stack import Stack
@@ -24,13 +28,131 @@ def validate_stack(stack: Stack) -> list[Issue]:
             issues.extend(_check_service(r))
         if isinstance(r, ServiceFunction):
             issues.extend(_check_function(r))
+        if isinstance(r, Image):
+            issues.extend(_check_image(r))
+        if isinstance(r, ServiceRoleGrant):
+            issues.extend(_check_service_role(r))
     return issues
+
+
+def _check_service_role(grant: ServiceRoleGrant) -> list[Issue]:
+    """The role must be one the service's spec declares (or the predefined ALL_ENDPOINTS_USAGE)."""
+    svc = grant.service
+    if not isinstance(svc, Resource):
+        return []
+    if not isinstance(svc, Service):
+        return [Issue(grant.describe(), "service", "service roles belong to services, not job services", svc.fqn)]
+    declared = ["ALL_ENDPOINTS_USAGE", *(r.name.upper() for r in svc.typed_spec.service_roles or [])]
+    if grant.service_role.upper() not in declared:
+        return [Issue(grant.describe(), "service_role", f"service {svc.fqn} declares no such service role; "
+                      f"it has: {', '.join(declared)}", grant.service_role)]
+    return []
+
+
+def _check_image(img: Image) -> list[Issue]:
+    """The build context must be there before anything runs (docker build fails late and obscurely)."""
+    root = Path(img.context)
+    if not root.is_dir():
+        what = "does not exist" if not root.exists() else "is not a directory"
+        return [Issue(img.describe(), "context", f"{what}; the image is built from this directory with docker "
+                      f"build (relative paths are from the working directory, {Path.cwd()})", img.context)]
+    if not (root / img.dockerfile).is_file():
+        return [Issue(img.describe(), "dockerfile", f"there is no such file in the build context {img.context}",
+                      img.dockerfile)]
+    return []
+
+
+def _check_ports(svc: Service | JobService) -> list[Issue]:
+    """One port serves one endpoint, and one container of an instance listens on it (they share localhost)."""
+    spec = svc.typed_spec
+    issues: list[Issue] = []
+    taken: list[tuple[int, int, str]] = []
+    for j, e in enumerate(spec.endpoints or []):
+        lo, _, hi = (e.port_range or "").partition("-")
+        span = (e.port, e.port) if e.port else (int(lo), int(hi))
+        clash = next((name for a, b, name in taken if a <= span[1] and span[0] <= b), None)
+        if clash:
+            issues.append(Issue(svc.describe(), f"spec.endpoints[{j}].{'port' if e.port else 'portRange'}",
+                                f"endpoint {e.name} uses port {e.port or e.port_range}, which endpoint {clash} "
+                                "already uses; one port serves one endpoint", e.port or e.port_range))
+        taken.append((*span, e.name))
+    listeners: dict[int, str] = {}
+    for i, c in enumerate(spec.containers):
+        for probe_name, probe in (("readinessProbe", c.readiness_probe), ("livenessProbe", c.liveness_probe)):
+            if probe is None:
+                continue
+            owner = listeners.setdefault(probe.port, c.name)
+            if owner != c.name:
+                issues.append(Issue(
+                    svc.describe(), f"spec.containers[{i}].{probe_name}.port",
+                    f"container {c.name} declares port {probe.port}, which container {owner} declares too; the "
+                    "containers of an instance share one network namespace, so only one of them can listen on it",
+                    probe.port))
+    return issues
+
+
+# Kinds a stack may name without declaring them: the target must have them (checked when planning).
+NAMED_KINDS = ("secret", "stage", "external_access_integration", "network_rule")
+
+
+@dataclass(frozen=True)
+class NamedReference:
+    """An object named, not declared, by another: which object, which field, what kind and name."""
+
+    obj: Resource
+    field: str  # e.g. spec.containers[0].secrets[0].snowflakeSecret
+    kind: str
+    name: str  # qualified and normalised, as the target stores it
+    given: str
+
+    def issue(self, why: str) -> Issue:
+        label = self.kind.replace("_", " ")
+        return Issue(self.obj.describe(), self.field, f"names {label} {self.name}, {why}", self.given)
+
+
+def named_references(resources: Iterable[Resource]) -> list[NamedReference]:
+    """Secrets, stages, integrations and network rules that objects name but the set does not declare."""
+    objects = list(resources)
+    declared = {r.address for r in objects}
+    out: list[NamedReference] = []
+
+    def add(r: Resource, field: str, kind: str, given: str, qualify: bool = True) -> None:
+        try:
+            name = r.qualify(given) if qualify and hasattr(r, "qualify") else ids.qualified(*ids.split_qualified(given))
+        except ids.IdentifierError:
+            return  # a malformed name is reported by the field's own validation
+        if f"{kind}.{name}" not in declared:
+            out.append(NamedReference(r, field, kind, name, given))
+
+    for r in objects:
+        if isinstance(r, Service | JobService):
+            spec = r.typed_spec
+            for i, c in enumerate(spec.containers):
+                for j, s in enumerate(c.secrets or []):
+                    add(r, f"spec.containers[{i}].secrets[{j}].snowflakeSecret", "secret", s.secret_name)
+            for k, v in enumerate(spec.volumes or []):
+                location = v.stage_location
+                if location:
+                    field = "source" if v.source.startswith("@") else "stageConfig.name"
+                    add(r, f"spec.volumes[{k}].{field}", "stage", location.lstrip("@").split("/", 1)[0])
+        for field, kind, target in r.references():
+            if kind in NAMED_KINDS and isinstance(target, str) and field != "spec":
+                add(r, field, kind, target, qualify=kind != "external_access_integration")
+    return out
+
+
+def reference_issues(refs: Iterable[NamedReference], exists: Callable[[str, str], bool], where: str,
+                     hint: str = "") -> list[Issue]:
+    """Issues for the named objects ``exists(kind, name)`` does not find, e.g. on the local target (where
+    nothing exists outside the stacks of its state directory) or in a Snowflake account."""
+    return [ref.issue(f"which {where} does not have{hint}") for ref in refs if not exists(ref.kind, ref.name)]
 
 
 def _check_service(svc: Service | JobService) -> list[Issue]:
     issues: list[Issue] = []
     spec = svc.typed_spec
     pool = svc.compute_pool
+    issues.extend(_check_ports(svc))
     for i, c in enumerate(spec.containers):
         where = f"spec.containers[{i}]"
         if isinstance(c.image, str) and not EXTERNAL_IMAGE.match(c.image):
@@ -40,14 +162,15 @@ def _check_service(svc: Service | JobService) -> list[Issue]:
                 "external reference (registry-host/path:tag)", c.image,
             ))
         gpus = c.resources.gpus if c.resources else 0
-        if gpus and isinstance(pool, ComputePool) and gpus > pool.family.gpus:
+        family = pool.family if isinstance(pool, ComputePool) else None  # None: unknown, not checked
+        if gpus and isinstance(pool, ComputePool) and family is not None and gpus > family.gpus:
             issues.append(Issue(
                 svc.describe(), f"{where}.resources.limits.nvidia.com/gpu",
-                f"asks for {gpus} GPU(s) but pool {pool.name} ({pool.instance_family}) has {pool.family.gpus} per node",
+                f"asks for {gpus} GPU(s) but pool {pool.name} ({pool.instance_family}) has {family.gpus} per node",
                 gpus,
             ))
-        if isinstance(c.image, Image) and isinstance(pool, ComputePool):
-            arch = pool.family.arch
+        if isinstance(c.image, Image) and isinstance(pool, ComputePool) and family is not None:
+            arch = family.arch
             if not c.image.platform.endswith(arch):
                 issues.append(Issue(
                     svc.describe(), f"{where}.image",

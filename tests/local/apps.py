@@ -33,7 +33,7 @@ CMD ["python3", "/app/app.py"]
 
 # Service A: public API, calls B by DNS name, answers service-function batches, writes its stage volume.
 APP_A = r'''
-import json, os, urllib.request
+import json, os, socket, urllib.request
 from flask import Flask, jsonify, request
 
 app = Flask(__name__)
@@ -41,7 +41,15 @@ BATCHES = []
 
 @app.get("/healthz")
 def healthz():
-    return "ok"
+    return ("not ready", 503) if os.path.exists("/tmp/unready") else "ok"
+
+@app.get("/whoami")
+def whoami():
+    return socket.gethostname()
+
+@app.get("/fetch")
+def fetch():
+    return urllib.request.urlopen(request.args["url"], timeout=5).read()
 
 @app.get("/version")
 def version():
@@ -96,6 +104,9 @@ if sys.argv[1:] == ["sidecar"]:
 
     class H(BaseHTTPRequestHandler):
         def do_GET(self):
+            if self.path == "/crash":
+                import os
+                os._exit(1)
             self.send_response(200); self.end_headers(); self.wfile.write(b"sidecar")
 
     HTTPServer(("0.0.0.0", 8081), H).serve_forever()
@@ -109,6 +120,11 @@ def hello():
 @app.get("/sidecar")
 def sidecar():
     return urllib.request.urlopen("http://127.0.0.1:8081/", timeout=5).read()
+
+@app.get("/crash")
+def crash():
+    import os
+    os._exit(1)
 
 app.run(host="0.0.0.0", port=8080, threaded=True)
 '''

@@ -90,6 +90,15 @@ def _quiet(fn: Any) -> None:
         pass
 
 
+def cli(*args: str, input: str | None = None) -> Any:
+    """The CLI in this process (typer's runner): exit_code, stdout, output (stdout and stderr)."""
+    from typer.testing import CliRunner
+
+    from spcs_iac.drivers.cli.main import app
+
+    return CliRunner().invoke(app, list(args), input=input)
+
+
 def unique(name: str) -> str:
     """A stack name unique to this test process: Docker names are global, and other sessions may run."""
     return f"{name}-{os.getpid()}"

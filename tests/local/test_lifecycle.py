@@ -47,7 +47,9 @@ def job_spec(img: Any, code: str) -> dict[str, Any]:
 
 
 def running(client: Any, stack: Stack, address: str) -> list[Any]:
-    flt = {"label": [f"{naming.LABEL_STACK}={stack.name}", f"{naming.LABEL_OBJECT}={address}"]}
+    """The spec containers of a service (not its namespace owners or its endpoint proxy)."""
+    flt = {"label": [f"{naming.LABEL_STACK}={stack.name}", f"{naming.LABEL_OBJECT}={address}",
+                     f"{naming.LABEL_ROLE}={naming.ROLE_MEMBER}"]}
     return client.containers.list(all=True, filters=flt)
 
 
@@ -150,6 +152,6 @@ def test_scaling_and_pool_family_change(state_dir: Path, docker_client: Any, con
     assert provider.status("WEB")["status"] == "RUNNING"
     stage = naming.local_dir(state_dir) / "stages" / objs["db"].name / "PUBLIC" / "FILES"
     assert stage.is_dir()
-    assert api.destroy(stack, target="local", state_dir=sd, purge_stages=True).ok
-    assert not stage.exists()
+    assert api.destroy(stack, target="local", state_dir=sd).ok
+    assert not stage.exists()  # DROP STAGE removes its files
     assert labelled(docker_client, name) == {"containers": [], "networks": [], "volumes": []}

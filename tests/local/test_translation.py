@@ -81,7 +81,7 @@ def test_records_round_trip_without_docker(tmp_path: Path) -> None:
     assert plan.summary()["delete"] == len(changed) - 1
     assert api.destroy(changed, target="local", state_dir=sd).ok
     assert json.loads((naming.local_dir(tmp_path) / "catalog-records.json").read_text())["objects"] == {}
-    assert (naming.local_dir(tmp_path) / "stages" / "APP_DB" / "PUBLIC" / "FILES").is_dir()  # kept
+    assert not (naming.local_dir(tmp_path) / "stages" / "APP_DB" / "PUBLIC" / "FILES").exists()  # DROP STAGE
 
 
 def test_a_secret_change_is_noticed_by_hash(tmp_path: Path) -> None:
@@ -111,6 +111,7 @@ def test_image_references_and_units() -> None:
 def service(tmp_path: Path, **container: object) -> Service:
     db = Database(name="DB")
     repo = ImageRepository(name="REPO", database=db)
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     img = Image(name="app", repository=repo, context=str(tmp_path))
     pool = ComputePool(name="POOL", instance_family="CPU_X64_XS")
     return Service(name="MY_SVC", database=db, compute_pool=pool, spec={"spec": {

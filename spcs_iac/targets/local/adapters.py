@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +23,12 @@ from spcs_iac.model.kinds import KINDS
 from spcs_iac.plan.model import Change
 from spcs_iac.plan.target import ApplyContext, Observed, ReadRequest
 from spcs_iac.targets import images as docker_images
-from spcs_iac.targets.local import naming
+from spcs_iac.targets.local import edge, naming
 from spcs_iac.targets.local import statements as st
+from spcs_iac.targets.local import tables as tb
+from spcs_iac.targets.local.instances import drift, job_status, looping
 from spcs_iac.targets.local.records import Record, find_anywhere
 from spcs_iac.targets.local.runtime import Runtime, build_runtime
-from spcs_iac.targets.local.services import drift, job_status
 
 if TYPE_CHECKING:
     from spcs_iac.targets.local.provider import LocalProvider
@@ -40,6 +41,7 @@ class Backing(StrEnum):
     NETWORK = "network"  # Docker networks (compute pools)
     REGISTRY = "registry"  # a path or a tag in the local registry
     CONTAINERS = "containers"  # labelled containers (services, jobs)
+    WAREHOUSE = "warehouse"  # tables in the stack's DuckDB warehouse (tables.py)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ Put = Callable[["LocalProvider", Resource, Record, Change, ApplyContext, bool], 
 Remove = Callable[["LocalProvider", Change, Record | None], None]
 Lines = Callable[[Change, Resource, str, str], list[str]]  # change, desired object, stack, registry host
 DropLine = Callable[[Change, str], str]  # change, stack
+DropDetail = Callable[["LocalProvider", Change], list[str]]  # what a delete also removes (read at plan time)
 Op = Callable[["LocalProvider", Record], Any]
 
 
@@ -75,6 +78,7 @@ class LocalAdapter:
     status: Op | None = None  # CLI operations the kind supports
     suspend: Op | None = None
     resume: Op | None = None
+    drop_detail: DropDetail | None = None
 
     @property
     def sensitive(self) -> tuple[str, ...]:
@@ -101,7 +105,7 @@ def kinds_supporting(op: str) -> tuple[str, ...]:
 # ---- catalog records ---------------------------------------------------------------------------------
 def save(p: LocalProvider, rec: Record) -> None:
     old = p.catalog.get(rec["address"]) or {}
-    for key in ("status", "suspended_by_pool"):  # runtime state survives property changes
+    for key in ("status", "suspended_by_pool", "edge"):  # runtime state survives property changes
         if key in old and key not in rec:
             rec[key] = old[key]
     p.catalog.put(rec["address"], rec)
@@ -129,8 +133,14 @@ def put_stage(p: LocalProvider, r: Resource, rec: Record, change: Change, ctx: A
 
 
 def remove_stage(p: LocalProvider, change: Change, rec: Record | None) -> None:
-    if p.purge_stages:  # stage files outlive the stage unless asked (they are the user's data)
-        shutil.rmtree(naming.stage_dir(p.root, *ids.split_qualified(change.name)), ignore_errors=True)
+    # DROP STAGE removes the stage's files, as Snowflake does (the plan says how many).
+    shutil.rmtree(naming.stage_dir(p.root, *ids.split_qualified(change.name)), ignore_errors=True)
+
+
+def stage_drop_detail(p: LocalProvider, change: Change) -> list[str]:
+    directory = naming.stage_dir(p.root, *ids.split_qualified(change.name))
+    files = sum(1 for f in directory.rglob("*") if f.is_file()) if directory.is_dir() else 0
+    return [f"rm -r {directory} (removes {files} file{'s' if files != 1 else ''} of the stage)"]
 
 
 def put_database(p: LocalProvider, r: Resource, rec: Record, change: Change, ctx: ApplyContext,
@@ -152,7 +162,9 @@ def remove_database(p: LocalProvider, change: Change, rec: Record | None) -> Non
     records = set(kinds_backed_by(Backing.RECORD))
     with p.catalog.edit() as objects:
         for address in [a for a, r in objects.items() if r.get("database") == database and r.get("kind") in records]:
-            objects.pop(address)
+            gone = objects.pop(address)
+            if gone.get("kind") == "stage":  # a dropped database takes its stages' files with it
+                shutil.rmtree(naming.stage_dir(p.root, *ids.split_qualified(gone["name"])), ignore_errors=True)
 
 
 # ---- compute pools: Docker networks ------------------------------------------------------------------
@@ -196,6 +208,10 @@ def put_repository(p: LocalProvider, r: Resource, rec: Record, change: Change, c
 def remove_repository(p: LocalProvider, change: Change, rec: Record | None) -> None:
     path = (rec or {}).get("registry_path") or "/".join(s.lower() for s in ids.split_qualified(change.name))
     p.registry.delete_repository(path)
+    host = p.registry.recorded_host()
+    if host and p.connect:
+        p.host.remove_local_images(f"{host}/{path}/")  # the engine's tags of the repository's images
+    p.registry_changed = True
 
 
 def image_location(name: str, rec: Record | None) -> tuple[str, str, str]:
@@ -232,6 +248,10 @@ def put_image(p: LocalProvider, r: Resource, rec: Record, change: Change, ctx: A
 def remove_image(p: LocalProvider, change: Change, rec: Record | None) -> None:
     path, name, tag = image_location(change.name, rec)
     p.registry.delete_image(f"{path}/{name}", tag)
+    host = p.registry.recorded_host()
+    if host and p.connect:  # the engine's tag of the build, and the digest containers were pinned to
+        p.host.remove_local_images(f"{host}/{path}/{name}", tag=tag, digest=(rec or {}).get("digest"))
+    p.registry_changed = True
 
 
 # ---- services and job services: containers -----------------------------------------------------------
@@ -241,10 +261,10 @@ def observe_service(p: LocalProvider, req: ReadRequest, rec: Record | None, seen
     props, rt = dict(rec.get("props") or {}), rec["runtime"]
     containers = seen.containers.get(req.address, [])
     if rec.get("status") != "SUSPENDED":
-        problems = drift(rt, containers)
+        problems = drift(rt, containers, looping(p.host, containers), proxied=bool(edge.proxied(rt)))
         if problems:
             props["spec"] = "drifted: " + "; ".join(problems)
-    return Observed(props, {"endpoints": p.services.endpoints(rt, containers), "dns_name": rt["dns"]})
+    return Observed(props, {"endpoints": edge.public_urls(rt, rec.get("edge")), "dns_name": rt["dns"]})
 
 
 def observe_job(p: LocalProvider, req: ReadRequest, rec: Record | None, seen: Listing) -> Observed | None:
@@ -294,12 +314,17 @@ def put_service(p: LocalProvider, r: Resource, rec: Record, change: Change, ctx:
     old = p.catalog.get(r.address) or {}
     rec["status"] = old.get("status") or "RUNNING"
     rec["suspended_by_pool"] = old.get("suspended_by_pool", False)
+    rec["edge"] = edge.plan_edge(rt, old.get("edge"))  # endpoint ports: allocated once, then kept
     p.catalog.put(r.address, rec)
+    outputs = {"endpoints": edge.public_urls(rt, rec["edge"]), "dns_name": rt["dns"]}
     if rec["status"] == "SUSPENDED":
         ctx.say(f"    {r.fqn} is suspended: the new spec runs when it is resumed")
-        return {"endpoints": {}, "dns_name": rt["dns"]}
-    p.services.deploy(rt, ctx.say)
-    return {"endpoints": p.services.endpoints(rt), "dns_name": rt["dns"]}
+        return outputs
+    try:
+        p.services.deploy(rt, rec["edge"], ctx.say)
+    finally:
+        p.catalog.patch(r.address, edge=rec["edge"])  # a port taken by another program may have moved
+    return {**outputs, "endpoints": edge.public_urls(rt, rec["edge"])}
 
 
 def put_job(p: LocalProvider, r: Resource, rec: Record, change: Change, ctx: ApplyContext,
@@ -352,11 +377,12 @@ _SERVICE_PROPS = ("compute_pool", "external_access_integrations", "spec")
 ADAPTERS: dict[str, LocalAdapter] = {
     "role": _record_kind("role"),
     "role_grant": _record_kind("role_grant"),
+    "service_role_grant": _record_kind("service_role_grant"),  # endpoints are not access-checked locally
     "grant": _record_kind("grant"),
     "warehouse": _record_kind("warehouse"),
     "database": _record_kind("database", put_database, remove_database, props=("owner",)),
     "schema": _record_kind("schema"),
-    "stage": _record_kind("stage", put_stage, remove_stage),
+    "stage": replace(_record_kind("stage", put_stage, remove_stage), drop_detail=stage_drop_detail),
     "secret": _record_kind("secret"),  # its values: the fields declared sensitive (see .sensitive)
     "network_rule": _record_kind("network_rule", props=("mode",)),  # read by services' egress
     "external_access_integration": _record_kind("external_access_integration",
@@ -385,5 +411,9 @@ ADAPTERS: dict[str, LocalAdapter] = {
     "image": LocalAdapter(
         "image", Backing.REGISTRY, observe_image, put_image, st.image_lines, st.registry_drop_line, remove_image,
         props=("build_hash",),
+    ),
+    "table": LocalAdapter(
+        "table", Backing.WAREHOUSE, tb.observe_table, tb.put_table, tb.table_lines, tb.table_drop_line,
+        tb.remove_table, props=("columns",),
     ),
 }

@@ -1,21 +1,26 @@
 """The Docker engine as the local target sees it: a lazy client, labelled listings, pool networks, limits.
 
-Compute pools are Docker networks. Each pool has an ``internal`` network (no route out) that every
-service joins with its DNS name as alias, so services reach each other by name and nothing else.
-Two more networks are created on demand, because an internal network cannot publish ports:
+Compute pools are Docker networks. Each pool has an ``internal`` network (no route out, and no address
+of the host on its bridge, so the host cannot reach instances through it) that every instance's
+namespace owner joins with the service's DNS names as aliases: services reach each other by name and
+nothing else. Two more networks are created on demand:
 
-- ``<pool>-egress``: a normal bridge, joined by services with an external access integration (EAI)
-  that has an EGRESS rule: outbound traffic works, and public endpoints are published from it;
-- ``<pool>-ingress``: a bridge with IP masquerading off, joined by services that have public endpoints
-  but no EAI: Docker can publish their ports on 127.0.0.1, yet packets to the outside world leave with
-  an unroutable private source address, so there is no egress (the host itself stays reachable, as on
-  any Docker network).
+- ``<pool>-egress``: a normal bridge, joined by the instances of services with an external access
+  integration (EAI) that has an EGRESS rule: outbound traffic works (their owners' firewall keeps the
+  host from connecting in);
+- ``<pool>-ingress``: a bridge with IP masquerading off, joined by the services' endpoint proxies:
+  Docker can publish their ports on 127.0.0.1, and nothing on it has a way out.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from spcs_iac.errors import ProviderError
@@ -27,12 +32,16 @@ GIB = 1024**3
 
 
 class DockerHost:
-    def __init__(self, stack: str, log: Any = None) -> None:
+    def __init__(self, stack: str, log: Any = None, lock_dir: Path | None = None) -> None:
         self.stack = stack
+        # Pool networks are created under a file lock here: other processes (parallel Pulumi provider
+        # processes, a CLI beside an apply) create them too, and Docker allows two networks of one name.
+        self.lock_path = (lock_dir or Path(tempfile.gettempdir())) / "docker-networks.lock"
         self._client: Any = None
         self._lock = threading.RLock()
         self._said: set[str] = set()
         self._gpus: int | None = None
+        self._subnets: dict[str, tuple[str | None, str | None]] = {}
         self.log = log
 
     # ---- connection -----------------------------------------------------------------------------
@@ -96,15 +105,36 @@ class DockerHost:
     def ensure_network(self, pool_address: str, pool_name: str, owner_stack: str, flavour: str = "internal") -> str:
         """The pool's network of that flavour, created when missing (labelled with the pool's stack)."""
         name = naming.network_name(owner_stack, pool_name, flavour)
-        with self._lock:
-            if self.api.networks(names=[name]):
+        with self._lock, self._file_lock():
+            if any(n.get("Name") == name for n in self.api.networks(names=[name])):  # names= matches substrings
                 return name
             labels = naming.base_labels(owner_stack, pool_address, fingerprint({"flavour": flavour}))
             labels[naming.LABEL_FLAVOUR] = flavour
-            options = {"com.docker.network.bridge.enable_ip_masquerade": "false"} if flavour == "ingress" else None
+            options = {"ingress": {"com.docker.network.bridge.enable_ip_masquerade": "false"},
+                       "internal": {"com.docker.network.bridge.inhibit_ipv4": "true"}}.get(flavour)
             self.api.create_network(name, driver="bridge", internal=flavour == "internal", labels=labels,
                                     options=options, check_duplicate=True)
         return name
+
+    def subnet(self, name: str) -> tuple[str | None, str | None]:
+        """(subnet, gateway) of a network; the gateway is None when the host has no address on it."""
+        with self._lock:
+            if name not in self._subnets:
+                info = self.api.inspect_network(name)
+                config = ((info.get("IPAM") or {}).get("Config") or [{}])[0]
+                inhibited = (info.get("Options") or {}).get("com.docker.network.bridge.inhibit_ipv4") == "true"
+                self._subnets[name] = (config.get("Subnet"), None if inhibited else config.get("Gateway"))
+            return self._subnets[name]
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def pool_network_names(self, pool_address: str, owner_stack: str) -> dict[str, str]:
         """flavour -> name of the networks a pool (of ``owner_stack``) has now."""
@@ -167,6 +197,24 @@ class DockerHost:
         api._result(api._post_json(api._url("/containers/{0}/update", container_id), data=data), True)
 
     # ---- images ----------------------------------------------------------------------------------
+    def remove_local_images(self, repo: str, tag: str | None = None, digest: str | None = None) -> int:
+        """Remove the engine's references to images of ``repo`` (``host:port/path/name``, or a path prefix
+        ending in '/'): the tag, the pinned digest, or every tag and digest under it. Returns how many."""
+        removed = 0
+        for image in self.api.images(all=False):
+            refs = list(image.get("RepoTags") or []) + list(image.get("RepoDigests") or [])
+            for ref in refs:
+                name, _, rest = ref.rpartition("@") if "@" in ref else ref.rpartition(":")
+                under = name.startswith(repo) if repo.endswith("/") else name == repo
+                wanted = tag is None and digest is None or rest in (tag, digest)
+                if under and wanted:
+                    try:
+                        self.api.remove_image(ref)
+                        removed += 1
+                    except Exception:  # still used by a container, or already gone
+                        pass
+        return removed
+
     def ensure_image(self, ref: str) -> None:
         """Make ``ref`` available locally: built and pushed images already are; others are pulled."""
         import docker

@@ -1,16 +1,15 @@
 """The service-function gateway: what Snowflake does when SQL calls a service function (reference §13.2).
 
-Rows are sent in batches of at most MAX_BATCH_ROWS as ``POST <path>`` with ``{"data": [[row, arg...]]}``
-(row numbers 0-based within the batch) to the service endpoint: through the published port for a
-public endpoint, or the instance's IP on the pool network for a private one (the host routes to Docker
-bridges). The reply must hold exactly one ``[row, value]`` per input row; values are returned in input
-order. Batches go round-robin over the serving instances; failed batches are retried like
-MAX_BATCH_RETRIES (3) before the call fails.
+Argument values are checked against the declared types first (``argtypes``). Rows are sent in batches
+of at most MAX_BATCH_ROWS as ``POST <path>`` with ``{"data": [[row, arg...]]}`` (row numbers 0-based
+within the batch) through the service's endpoint proxy (``edge``), which spreads the batches over the
+ready instances; a private endpoint's frontend admits only requests carrying the gateway token. The
+reply must hold exactly one ``[row, value]`` per input row; values are returned in input order. Failed
+batches are retried like MAX_BATCH_RETRIES (3) before the call fails.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 import urllib.error
@@ -20,7 +19,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from spcs_iac.errors import ProviderError
-from spcs_iac.targets.local import naming
+from spcs_iac.targets.local import edge
+from spcs_iac.targets.local.argtypes import coerce_rows
 from spcs_iac.targets.local.records import Record
 from spcs_iac.targets.local.services import Services
 
@@ -40,60 +40,44 @@ class Gateway:
         return call(self.services, fn, svc, rows)
 
 
-def endpoint_urls(services: Services, svc: Record, endpoint: str) -> list[str]:
-    """Base URLs (one per serving instance) of a service endpoint."""
+def endpoint_target(svc: Record, endpoint: str) -> tuple[str, dict[str, str]]:
+    """(base URL, extra headers) through which the gateway reaches a service endpoint."""
     rt = svc["runtime"]
-    ep = next((e for e in rt["endpoints"] if e["name"] == endpoint), None)
-    if ep is None:
+    if not any(e["name"] == endpoint for e in rt["endpoints"]):
         raise ProviderError(f"service {svc['name']} has no endpoint {endpoint!r}; it has "
                             f"{[e['name'] for e in rt['endpoints']]}")
-    urls = []
-    summaries = services.host.containers(obj=svc["address"], stack=svc.get("stack") or services.stack)
-    for s in sorted(summaries, key=lambda s: int((s.get("Labels") or {}).get(naming.LABEL_INSTANCE, "0"))):
-        labels = s.get("Labels") or {}
-        if labels.get(naming.LABEL_ROLE) != "netns" or s.get("State") != "running":
-            continue
-        if ep["public"]:
-            port = next((p.get("PublicPort") for p in s.get("Ports") or []
-                         if p.get("PrivatePort") == ep["port"] and p.get("PublicPort")), None)
-            if port:
-                urls.append(f"http://127.0.0.1:{port}")
-        else:
-            nets = (s.get("NetworkSettings") or {}).get("Networks") or {}
-            ip = next((n.get("IPAddress") for n in nets.values() if n.get("IPAddress")), None)
-            if ip:
-                urls.append(f"http://{ip}:{ep['port']}")
-    return urls
+    return edge.gateway_target(rt, svc.get("edge"), endpoint)
 
 
-def call(services: Services, fn: Record, svc: Record | None, rows: Iterable[Any]) -> list[Any]:
-    """Call service function ``fn`` on ``rows`` (each a sequence of arguments, or a bare value)."""
+def call(services: Services, fn: Record, svc: Record | None, rows: Iterable[Any],
+         log: Callable[[str], Any] | None = None) -> list[Any]:
+    """Call service function ``fn`` on ``rows`` (each a sequence of arguments, or a bare value).
+    ``log`` gets one line per batch sent (the gateway log)."""
     props = fn.get("props") or {}
     if svc is None:
         raise ProviderError(f"function {fn['name']}: service {props.get('service')} does not exist locally")
-    arity = len(props.get("arguments") or [])
     data = [list(r) if isinstance(r, list | tuple) else [r] for r in rows]
-    for i, r in enumerate(data):
-        if len(r) != arity:
-            raise ProviderError(f"function {fn['name']} takes {arity} argument(s); row {i} has {len(r)}: {r!r}")
+    data = coerce_rows(fn["name"], [list(a) for a in props.get("arguments") or []], data)  # before anything is sent
     if svc.get("status") == "SUSPENDED":
         if not (svc.get("props") or {}).get("auto_resume", True):
             raise ProviderError(f"service {svc['name']} is suspended and AUTO_RESUME is FALSE")
         services.resume(svc, lambda _t: None)  # a call to a suspended service resumes it (AUTO_RESUME)
-    urls = endpoint_urls(services, svc, props["endpoint"])
-    if not urls:
-        raise ProviderError(f"service {svc['name']} has no running instance serving endpoint {props['endpoint']}")
+    target, extra = endpoint_target(svc, props["endpoint"])
     size = int(props.get("max_batch_rows") or DEFAULT_BATCH_ROWS)
-    targets = itertools.cycle(urls)
     query_id = str(uuid.uuid4())
     out: list[Any] = []
     for start in range(0, len(data), size):
         batch = data[start:start + size]
-        out.extend(_send(next(targets), props["path"], batch, fn, query_id))
+        base, began = target, time.perf_counter()
+        out.extend(_send(base, props["path"], batch, fn, query_id, extra))
+        if log is not None:
+            log(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {fn['name']} query {query_id[:8]}: batch of {len(batch)} "
+                f"row(s) -> {base}{props['path']} ({(time.perf_counter() - began) * 1000:.1f} ms)")
     return out
 
 
-def _send(base: str, path: str, batch: Sequence[list[Any]], fn: Record, query_id: str) -> list[Any]:
+def _send(base: str, path: str, batch: Sequence[list[Any]], fn: Record, query_id: str,
+          extra: dict[str, str] | None = None) -> list[Any]:
     body = json.dumps({"data": [[i, *row] for i, row in enumerate(batch)]}, default=str).encode()
     headers = {
         "Content-Type": "application/json",
@@ -103,6 +87,7 @@ def _send(base: str, path: str, batch: Sequence[list[Any]], fn: Record, query_id
         "sf-external-function-query-batch-id": str(uuid.uuid4()),
         "sf-external-function-name": fn["name"],
         "sf-external-function-return-type": str((fn.get("props") or {}).get("returns") or ""),
+        **(extra or {}),
     }
     last = ""
     for attempt in range(RETRIES + 1):

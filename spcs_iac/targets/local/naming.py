@@ -17,9 +17,13 @@ LABEL_HASH = "spcs-iac.hash"  # config fingerprint the Docker object was created
 LABEL_INSTANCE = "spcs-iac.instance"  # service instance id (0-based)
 LABEL_GEN = "spcs-iac.generation"  # random id of one incarnation of an instance (rolling upgrades)
 LABEL_CONTAINER = "spcs-iac.container"  # container name from the spec
-LABEL_ROLE = "spcs-iac.role"  # "netns" = owns the instance's network namespace, else "member"
+LABEL_ROLE = "spcs-iac.role"  # ROLE_NETNS, ROLE_MEMBER or ROLE_PROXY
 LABEL_POOL = "spcs-iac.pool"  # internal network of the pool it runs on (unique per stack and pool)
 LABEL_FLAVOUR = "spcs-iac.flavour"  # network flavour: internal / egress / ingress
+
+ROLE_NETNS = "netns"  # owns an instance's network namespace; runs no user code (a pod's pause container)
+ROLE_MEMBER = "member"  # a spec container, joined to its instance's namespace
+ROLE_PROXY = "proxy"  # a service's endpoint proxy: publishes public endpoints, spreads over instances
 
 DEFAULT_STATE_DIR = ".spcs-iac"
 
@@ -53,6 +57,21 @@ def new_generation() -> str:
 def container_name(stack: str, service: str, instance: int, gen: str, container: str) -> str:
     # The random generation keeps names unique across rolling upgrades and across schemas.
     return f"spcs-{slug(stack)}-{dns_label(service)}-{instance}-{gen}-{container}"
+
+
+def netns_name(stack: str, service: str, instance: int, gen: str) -> str:
+    # '.' cannot appear in a spec container name, so this never collides with one.
+    return f"spcs-{slug(stack)}-{dns_label(service)}-{instance}-{gen}.netns"
+
+
+def proxy_name(stack: str, service: str, schema: str, database: str) -> str:
+    return f"spcs-{slug(stack)}-{dns_label(service)}.{dns_label(schema)}.{dns_label(database)}.proxy"
+
+
+def role(summary: dict) -> str:
+    """The role label of a container summary or inspect result (older containers: member)."""
+    labels = summary.get("Labels") or (summary.get("Config") or {}).get("Labels") or {}
+    return str(labels.get(LABEL_ROLE) or ROLE_MEMBER)
 
 
 def volume_name(stack: str, service: str, instance: int, gen: str | None, volume: str) -> str:

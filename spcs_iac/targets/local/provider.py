@@ -21,14 +21,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from spcs_iac.errors import ProviderError
+from spcs_iac.errors import Issue, ProviderError, StackValidationError
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
+from spcs_iac.model.validate import named_references, reference_issues
 from spcs_iac.plan.model import Action, Change
 from spcs_iac.plan.target import ApplyContext, Observed, Provider, ReadRequest
 from spcs_iac.targets.local import gateway, naming
 from spcs_iac.targets.local.adapters import Backing, Listing, adapter_for, kinds_backed_by, kinds_supporting
 from spcs_iac.targets.local.dockerhost import DockerHost
+from spcs_iac.targets.local.follow import follow as follow_logs
 from spcs_iac.targets.local.records import Catalog, Record, find_anywhere
 from spcs_iac.targets.local.registry import LocalRegistry
 from spcs_iac.targets.local.services import Services
@@ -53,18 +55,41 @@ class LocalProvider(Provider):
         self.connect = connect  # False: plans against an empty target; nothing here touches Docker then
         self.root = naming.local_dir(state_dir)
         self.catalog = Catalog(self.root, stack_name)
-        self.host = DockerHost(stack_name, log)
+        self.host = DockerHost(stack_name, log, lock_dir=self.root)
         self.registry = LocalRegistry(self.root, registry_binary)
         self.purge_stages = purge_stages
         self.account, self.snowflake_host = account, snowflake_host
         self.log = log
+        self.registry_changed = False  # a repository or image was deleted: stop the registry if unused
+        self._dangling: list[Issue] = []
         # Secret values seen in this process (declared objects); never written anywhere by us.
         self._secrets: dict[str, dict[str, str]] = {}
         self.services = Services(self.host, self.catalog, self.root, stack_name, self._secrets.get,
                                  ready_timeout, job_timeout)
 
     def close(self) -> None:
+        if self.registry_changed and not self._registry_in_use():
+            self.registry.stop()  # the last repository of the state directory is gone
         self.host.close()
+
+    def _registry_in_use(self) -> bool:
+        """Whether any stack of the state directory still has a repository or an image."""
+        held = set(kinds_backed_by(Backing.REGISTRY))
+        return any(rec.get("kind") in held for path in self.root.glob("catalog-*.json")
+                   for rec in Catalog(self.root, path.name[len("catalog-"):-len(".json")]).load().values())
+
+    # ---- references to undeclared objects -----------------------------------------------------------
+    def check_references(self, resources: Iterable[Resource]) -> list[Issue]:
+        """Secrets, stages, integrations and network rules the objects name but neither they nor another
+        stack of this state directory declare: on the local target nothing else exists."""
+        def exists(kind: str, name: str) -> bool:
+            address = f"{kind}.{name}"
+            return any(Catalog(self.root, path.name[len("catalog-"):-len(".json")]).get(address) is not None
+                       for path in self.root.glob("catalog-*.json") if path.name != self.catalog.path.name)
+
+        return reference_issues(named_references(resources), exists, "the stack does not declare and the local "
+                                "target", hint=" (nothing exists on the local target outside the stacks of its "
+                                "state directory: declare it in the stack)")
 
     # ---- reading ------------------------------------------------------------------------------------
     def read(self, requests: list[ReadRequest]) -> dict[str, Observed]:
@@ -79,6 +104,8 @@ class LocalProvider(Provider):
         for s in containers:
             by_object.setdefault((s.get("Labels") or {}).get(naming.LABEL_OBJECT, ""), []).append(s)
         seen = Listing(by_object, networks)
+        # Checked here, raised by `statements` for creates and updates: a destroy must still go through.
+        self._dangling = self.check_references([r.resource for r in requests if r.resource is not None])
         out: dict[str, Observed] = {}
         for req in requests:
             self._remember_sensitive(req.resource)
@@ -86,6 +113,11 @@ class LocalProvider(Provider):
             if obs is not None:
                 out[req.address] = obs
         return out
+
+    def know_secret_values(self, fqn: str, values: Mapping[str, str]) -> None:
+        """Secret values handed in by a driver whose operation does not declare the Secret (Pulumi: the
+        service's inputs carry them); kept in this process only, like those of declared objects."""
+        self._secrets[fqn] = {k: v for k, v in values.items() if v is not None}
 
     def _remember_sensitive(self, resource: Resource | None) -> None:
         """Keep the values of the fields a kind declares sensitive (secrets), for containers to get."""
@@ -99,12 +131,17 @@ class LocalProvider(Provider):
     # ---- plan display --------------------------------------------------------------------------------
     def statements(self, change: Change, outputs: Mapping[str, Mapping[str, Any]]) -> list[str]:
         adapter = adapter_for(change.kind)
+        dropping = change.action in (Action.DELETE, Action.REPLACE)
+        drop = [adapter.drop_line(change, self.stack)] + (
+            adapter.drop_detail(self, change) if adapter.drop_detail and dropping and self.connect else [])
         if change.action is Action.DELETE:
-            return [adapter.drop_line(change, self.stack)]
+            return drop
+        if self._dangling:
+            raise StackValidationError(self._dangling)
         r = change.resource
         if r is None:
             return []
-        lines = [adapter.drop_line(change, self.stack)] if change.action is Action.REPLACE else []
+        lines = drop if change.action is Action.REPLACE else []
         return lines + adapter.lines(change, r, self.stack, self.registry.recorded_host() or "127.0.0.1:<port>")
 
     # ---- changes -------------------------------------------------------------------------------------
@@ -156,7 +193,7 @@ class LocalProvider(Provider):
 
     def endpoints(self, name: str) -> dict[str, str]:
         rec = self.find(name, kinds_backed_by(Backing.CONTAINERS))
-        return self.services.endpoints(rec["runtime"])
+        return self.services.endpoints(rec)
 
     def logs(self, name: str, container: str | None = None, instance: int | None = None, follow: bool = False,
              lines: int = 100) -> str | Iterator[str]:
@@ -165,6 +202,8 @@ class LocalProvider(Provider):
         picked = []
         for s in self.host.containers(obj=rec["address"], stack=rec.get("stack") or self.stack):
             labels = s.get("Labels") or {}
+            if naming.role(s) != naming.ROLE_MEMBER:
+                continue  # namespace owners and proxies run no user code
             if container is not None and labels.get(naming.LABEL_CONTAINER) != container:
                 continue
             if instance is not None and labels.get(naming.LABEL_INSTANCE) != str(instance):
@@ -181,9 +220,9 @@ class LocalProvider(Provider):
         for s in picked:
             seen.setdefault((s["Labels"][naming.LABEL_INSTANCE], s["Labels"][naming.LABEL_CONTAINER]), s)
         api = self.host.api
-        if follow:
-            s = next(iter(seen.values()))
-            return (b.decode(errors="replace") for b in api.logs(s["Id"], stream=True, follow=True, tail=lines))
+        if follow:  # every picked container, each line prefixed when there are several
+            sources = [(f"[{inst}/{cname}] " if len(seen) > 1 else "", s["Id"]) for (inst, cname), s in seen.items()]
+            return follow_logs(api, sources, lines)
         chunks = []
         for (inst, cname), s in seen.items():
             text = api.logs(s["Id"], tail=lines).decode(errors="replace")
@@ -222,6 +261,13 @@ class LocalProvider(Provider):
         service = (fn.get("props") or {}).get("service")
         svc = find_anywhere(self.root, f"service.{service}", self.catalog)
         return fn, ({**svc, "address": f"service.{service}"} if svc is not None else None)
+
+    def sql(self, text: str, database: str | None = None, schema: str | None = None) -> list[dict[str, Any]]:
+        """Run Snowflake-dialect SQL on the stack's DuckDB warehouse (``spcs-iac sql``; see sql.py)."""
+        from spcs_iac.targets.local.sql import LocalSql
+
+        with LocalSql(self, database, schema) as session:
+            return session.run(text)
 
     def say(self, text: str) -> None:
         if self.log is not None:

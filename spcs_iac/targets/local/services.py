@@ -1,112 +1,34 @@
-"""Services and job services on Docker: deploy, rolling upgrade, drift, suspend/resume, jobs, status.
+"""Services and job services on Docker: deploy, rolling upgrade, suspend/resume, jobs, status.
 
-A service's containers are labelled with its address, instance id, generation and config hash. Deploy
-reconciles what runs with the runtime description: instances whose containers all run with the
-current hash are kept (a no-op apply recreates nothing); missing or broken instances are created and
-waited for together; instances still serving an old hash are upgraded one at a time, highest instance
-id first as Snowflake does, the new generation READY before the old one is removed.
+A service's containers are labelled with its address, instance id, generation, role and config hash
+(``instances``). Deploy reconciles what runs with the runtime description: instances whose
+containers all run with the current hash are kept (a no-op apply recreates nothing); missing or
+broken instances are created and waited for together; instances still serving an old hash are
+upgraded one at a time, highest instance id first as Snowflake does, the new generation READY (and
+taken in by the endpoint proxy) before the old one is retired. The endpoint proxy (``edge``) keeps
+each endpoint's host port through all of it.
 """
 
 from __future__ import annotations
 
-import re
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from spcs_iac.errors import ProviderError
-from spcs_iac.targets.local import naming
-from spcs_iac.targets.local.containers import (
-    Placement,
-    SecretLookup,
-    create_instance,
-    describe,
-    wait_exit,
-    wait_ready,
-)
+from spcs_iac.targets.local import edge, infra, naming
+from spcs_iac.targets.local import status as status_view
+from spcs_iac.targets.local.containers import Placement, SecretLookup, create_instance, wait_netns
 from spcs_iac.targets.local.dockerhost import DockerHost
+from spcs_iac.targets.local.instances import group, healthy_gen, looping, position, proxies, serving
+from spcs_iac.targets.local.readiness import Instance, container_ip, describe, wait_exit, wait_ready
 from spcs_iac.targets.local.records import Catalog, Record, find_anywhere
 from spcs_iac.targets.local.runtime import Runtime
 
 Say = Callable[[str], None]
-SERVING = ("running", "restarting")
 STOP_GRACE = 10  # seconds between SIGTERM and SIGKILL (Snowflake: 30)
-Groups = dict[int, dict[str, list[dict[str, Any]]]]  # instance -> generation -> container summaries
-
-
-def group(summaries: list[dict[str, Any]]) -> Groups:
-    out: Groups = {}
-    for s in summaries:
-        labels = s.get("Labels") or {}
-        try:
-            index = int(labels.get(naming.LABEL_INSTANCE, "-1"))
-        except ValueError:
-            continue
-        out.setdefault(index, {}).setdefault(labels.get(naming.LABEL_GEN, ""), []).append(s)
-    return out
-
-
-def healthy_gen(rt: Runtime, gens: dict[str, list[dict[str, Any]]]) -> str | None:
-    """The generation of an instance whose containers all exist, carry the current hash and run."""
-    want = {c["name"] for c in rt["containers"]}
-    for gen, items in gens.items():
-        names = {(s.get("Labels") or {}).get(naming.LABEL_CONTAINER) for s in items}
-        if names == want and all((s.get("Labels") or {}).get(naming.LABEL_HASH) == rt["hash"]
-                                 and s.get("State") in SERVING for s in items):
-            return gen
-    return None
-
-
-def drift(rt: Runtime, summaries: list[dict[str, Any]]) -> list[str]:
-    """What differs between the runtime and the containers Docker has (empty = in sync)."""
-    groups = group(summaries)
-    problems = []
-    for i in range(rt["instances"]):
-        gens = groups.get(i, {})
-        if healthy_gen(rt, gens) is not None:
-            continue
-        if not gens:
-            problems.append(f"instance {i} has no containers")
-            continue
-        items = [s for g in gens.values() for s in g]
-        bad = sorted({f"{(s.get('Labels') or {}).get(naming.LABEL_CONTAINER)} is {s.get('State')}"
-                      for s in items if s.get("State") not in SERVING})
-        if any((s.get("Labels") or {}).get(naming.LABEL_HASH) != rt["hash"] for s in items):
-            bad.append("containers were replaced (different config hash)")
-        problems.append(f"instance {i}: " + (", ".join(bad) or "containers missing"))
-    extra = sorted(i for i in groups if i >= rt["instances"] or i < 0)
-    if extra:
-        problems.append(f"unexpected instances {extra}")
-    leftovers = sorted({i for i, gens in groups.items() if 0 <= i < rt["instances"] and len(gens) > 1})
-    if leftovers and not problems:
-        problems.append(f"instances {leftovers} have containers of an older configuration")
-    return problems
-
-
-def exit_code(summary: dict[str, Any]) -> int | None:
-    m = re.match(r"Exited \((-?\d+)\)", summary.get("Status") or "")
-    return int(m.group(1)) if m else None
-
-
-def job_status(summaries: list[dict[str, Any]], rt: Runtime | None = None) -> tuple[str, list[int]]:
-    """Snowflake's job status from container states: PENDING, RUNNING, DONE or FAILED."""
-    states = [s.get("State") for s in summaries]
-    codes = [c for c in (exit_code(s) for s in _ordered(summaries, rt)) if c is not None]
-    if any(st in ("running", "restarting") for st in states):
-        return "RUNNING", codes
-    if any(st == "created" for st in states):
-        return "PENDING", codes
-    return ("FAILED" if any(codes) or len(codes) < len(states) else "DONE"), codes
-
-
-def _ordered(summaries: list[dict[str, Any]], rt: Runtime | None = None) -> list[dict[str, Any]]:
-    """Instance order, then spec container order."""
-    def key(s: dict[str, Any]) -> tuple[int, int, str]:
-        labels = s.get("Labels") or {}
-        return int(labels.get(naming.LABEL_INSTANCE, "0")), _pos(rt, s) if rt else 0, str(s.get("Names"))
-
-    return sorted(summaries, key=key)
 
 
 class Services:
@@ -123,7 +45,7 @@ class Services:
             raise ProviderError(f"compute pool {pool_address.split('.', 1)[-1]} does not exist on the local target")
         return rec
 
-    def placement(self, rt: Runtime, say: Say) -> Placement:
+    def placement(self, rt: Runtime, say: Say, stack: str | None = None) -> Placement:
         pool = self.pool_record(rt["pool"])
         if pool.get("status") == "SUSPENDED":
             if not (pool.get("props") or {}).get("auto_resume", True):
@@ -132,60 +54,111 @@ class Services:
             self.resume_pool(rt["pool"], say)
         owner = pool.get("stack", self.stack)
         internal = self.host.ensure_network(rt["pool"], pool["name"], owner, "internal")
-        flavour = "egress" if rt["egress"] else "ingress" if rt["public"] else None
-        extra = self.host.ensure_network(rt["pool"], pool["name"], owner, flavour) if flavour else None
+        egress = self.host.ensure_network(rt["pool"], pool["name"], owner, "egress") if rt["egress"] else None
+        ingress = self.host.ensure_network(rt["pool"], pool["name"], owner, "ingress") if edge.proxied(rt) else None
+        subnet, gateway = self.host.subnet(internal)
         family = (pool.get("props") or {}).get("instance_family")
-        return Placement(self.stack, internal, extra, family, restart=not rt["job"], say=say)
+        return Placement(stack or self.stack, internal, egress, ingress, family, restart=not rt["job"],
+                         subnet=subnet, gateway=gateway, say=say)
 
     # ---- services ------------------------------------------------------------------------------------
-    def deploy(self, rt: Runtime, say: Say) -> None:
+    def deploy(self, rt: Runtime, edge_info: edge.Edge, say: Say) -> None:
         """Reconcile the service's containers with ``rt`` (create, repair, rolling upgrade, scale)."""
         where = self.placement(rt, say)
-        groups = group(self.host.containers(obj=rt["address"]))
+        started = time.monotonic()
+        image = infra.infra_image(self.host.client)
+        summaries = self.host.containers(obj=rt["address"])
+        groups, loops = group(summaries), looping(self.host, summaries)
         keep: dict[int, str] = {}
         fresh, rolling = [], []
         for i in range(rt["instances"]):
             gens = groups.get(i, {})
-            gen = healthy_gen(rt, gens)
+            gen = healthy_gen(rt, gens, loops)
             if gen is not None:
                 keep[i] = gen
-            elif any(s.get("State") in SERVING for g in gens.values() for s in g):
+            elif serving(gens) and not any(s["Id"] in loops for g in gens.values() for s in g):
                 rolling.append(i)  # still serving an older config: replace without a gap
             else:
                 fresh.append(i)
-        created = {i: self._start(rt, i, where) for i in fresh}
-        for i, (gen, ids) in created.items():
+        with ThreadPoolExecutor(max_workers=1) as side:
+            # The proxy starts beside the new instances (each takes a second or two) and finds them by DNS.
+            proxying = side.submit(edge.ensure, self.host, rt, edge_info, stack=self.stack, internal=where.internal,
+                                   ingress=where.ingress, image=image, say=say)
             try:
-                wait_ready(self.host, rt, i, ids, where.internal, self.ready_timeout)
-            except ProviderError:
-                for cid in (c for _g, c_ids in created.values() for c in c_ids):
-                    _quiet(lambda cid=cid: self.host.api.stop(cid, timeout=1))  # keep them for `logs`
+                # Broken leftovers go first: repeated failing applies must not pile up generations.
+                self._retire(rt, [s for i in fresh for g in groups.get(i, {}).values() for s in g], None, new=None,
+                             internal=where.internal)
+                with ThreadPoolExecutor(max_workers=4) as starting:  # instances start at once, as in SPCS
+                    created = dict(zip(fresh, starting.map(lambda i: self._start(rt, i, where), fresh), strict=True))
+                # On failure the instances stay as they are, as in SPCS (a crash loop keeps restarting):
+                # `status` and `logs` show why, and the next apply replaces them.
+                wait_ready(self.host, rt, [inst for _g, inst in created.values()], where.internal,
+                           self.ready_timeout, say, total=rt["instances"])
+            except BaseException:
+                proxying.exception()  # let the proxy finish; the instances' failure is the one to report
                 raise
-            keep[i] = gen
+            proxy = proxying.result()
+        keep.update({i: gen for i, (gen, _inst) in created.items()})
         for i in sorted(rolling, reverse=True):
-            gen, ids = self._start(rt, i, where)
+            gen, inst = self._start(rt, i, where)
             try:
-                wait_ready(self.host, rt, i, ids, where.internal, self.ready_timeout)
+                wait_ready(self.host, rt, [inst], where.internal, self.ready_timeout, say,
+                           label=f"{rt['name']} instance {i} (rolling upgrade)", total=1)
             except ProviderError as exc:
-                self._remove_ids(ids)  # the old generation keeps serving
-                raise ProviderError(f"rolling upgrade stopped at instance {i}; older instances still run.\n{exc}") \
-                    from None
+                self._remove_ids([*inst.members, inst.netns])  # the old generation keeps serving
+                raise ProviderError(f"rolling upgrade of service {rt['fqn']} stopped at instance {i}; older "
+                                    f"instances still run.\n{exc}") from None
             keep[i] = gen
-            self._remove_ids([s["Id"] for g, items in groups.get(i, {}).items() if g != gen for s in items])
+            self._retire(rt, [s for g, items in groups.get(i, {}).items() if g != gen for s in items], proxy,
+                         new=inst, internal=where.internal)
             say(f"    upgraded instance {i} of {rt['fqn']}")
         # Everything not kept: older generations, broken leftovers, instances beyond the count.
-        stale = [s["Id"] for i, gens in group(self.host.containers(obj=rt["address"])).items()
+        stale = [s for i, gens in group(self.host.containers(obj=rt["address"])).items()
                  for g, items in gens.items() if keep.get(i) != g for s in items]
-        self._remove_ids(stale)
+        self._retire(rt, stale, proxy, new=None, internal=where.internal)
         self._remove_volumes(rt["address"], keep_gens=set(keep.values()))
+        if proxy is not None:
+            edge.wait_ready(self.host, proxy, rt, max(5.0, self.ready_timeout - (time.monotonic() - started)))
 
-    def _start(self, rt: Runtime, index: int, where: Placement) -> tuple[str, list[str]]:
+    def _start(self, rt: Runtime, index: int, where: Placement) -> tuple[str, Instance]:
         gen = naming.new_generation()
         return gen, create_instance(self.host, rt, index, gen, where, self.secrets)
+
+    def _retire(self, rt: Runtime, summaries: list[dict[str, Any]], proxy: str | None, *, new: Instance | None,
+                internal: str) -> None:
+        """Remove old containers without failing requests: the proxy takes in the new instance first;
+        spec containers go before their namespace owner, so requests still routed there are refused at
+        once (the proxy retries elsewhere) rather than timing out on a vanished address."""
+        if not summaries:
+            return
+        owners = [s for s in summaries if naming.role(s) == naming.ROLE_NETNS]
+        old_ips = {ip for ip in (container_ip(self._inspect(s["Id"]), internal) for s in owners) if ip}
+        new_ip = container_ip(self._inspect(new.netns), internal) if new is not None else None
+        if proxy is not None and new_ip:
+            edge.wait_servers(self.host, proxy, up={new_ip}, down=set())
+        self._remove_ids([s["Id"] for s in summaries if naming.role(s) != naming.ROLE_NETNS])
+        if proxy is not None and old_ips:
+            edge.wait_servers(self.host, proxy, up=set(), down=old_ips, timeout=3.0)
+        self._remove_ids([s["Id"] for s in owners])
+
+    def _inspect(self, cid: str) -> dict[str, Any]:
+        try:
+            return dict(self.host.api.inspect_container(cid))
+        except Exception:  # gone
+            return {}
 
     def _remove_ids(self, ids: list[str]) -> None:
         for cid in ids:
             _quiet(lambda cid=cid: self.host.api.remove_container(cid, force=True))
+
+    def _stop(self, ids: list[str], grace: int = STOP_GRACE) -> None:
+        self._each(ids, lambda cid: self.host.api.stop(cid, timeout=grace))  # SIGTERM, SIGKILL after the grace
+
+    @staticmethod
+    def _each(ids: list[str], fn: Callable[[str], Any]) -> None:
+        """``fn`` on every id at once (best effort: failures are left for the caller to find)."""
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda cid: _quiet(lambda: fn(cid)), ids))
 
     def _remove_volumes(self, address: str, keep_gens: set[str] | None = None) -> None:
         for v in self.host.volumes(obj=address):
@@ -201,48 +174,45 @@ class Services:
         self._remove_ids([s["Id"] for s in self.host.containers(obj=address)])
         self._remove_volumes(address)
 
-    def endpoints(self, rt: Runtime, summaries: list[dict[str, Any]] | None = None) -> dict[str, str]:
-        """Public endpoints -> http://127.0.0.1:<port> of the lowest serving instance."""
-        summaries = self.host.containers(obj=rt["address"]) if summaries is None else summaries
-        owners = sorted((s for s in summaries if (s.get("Labels") or {}).get(naming.LABEL_ROLE) == "netns"
-                         and s.get("State") == "running"), key=lambda s: int(s["Labels"][naming.LABEL_INSTANCE]))
-        out: dict[str, str] = {}
-        for e in rt["endpoints"]:
-            if not e["public"]:
-                continue
-            for s in owners:
-                port = next((p.get("PublicPort") for p in s.get("Ports") or []
-                             if p.get("PrivatePort") == e["port"] and p.get("PublicPort")), None)
-                if port:
-                    out[e["name"]] = f"http://127.0.0.1:{port}"
-                    break
-        return out
+    def endpoints(self, rec: Record) -> dict[str, str]:
+        """Public endpoints -> http://127.0.0.1:<port> of the service's proxy (stable for its lifetime)."""
+        return edge.public_urls(rec["runtime"], rec.get("edge"))
 
     # ---- suspend / resume ----------------------------------------------------------------------------
     def suspend(self, rec: Record, say: Say, by_pool: bool = False) -> None:
         """Stop the containers (kept, so resume restarts the same digest, as Snowflake does)."""
-        running = [s["Id"] for s in self.host.containers(obj=rec["address"], stack=_stack(self, rec)) if s.get("State") in SERVING]
-        with ThreadPoolExecutor(max_workers=8) as pool:  # SIGTERM, then SIGKILL after the grace period
-            list(pool.map(lambda cid: _quiet(lambda: self.host.api.stop(cid, timeout=STOP_GRACE)), running))
+        summaries = self.host.containers(obj=rec["address"], stack=_stack(self, rec))
+        running = [s for s in summaries if s.get("State") in ("running", "restarting")]
+        self._stop([s["Id"] for s in running if naming.role(s) == naming.ROLE_MEMBER])
+        self._stop([s["Id"] for s in running if naming.role(s) != naming.ROLE_MEMBER], grace=1)
         _catalog_of(self, rec).patch(rec["address"], status="SUSPENDED", suspended_by_pool=by_pool)
         say(f"    suspended {rec['name']}")
 
     def resume(self, rec: Record, say: Say) -> None:
         rt = rec["runtime"]
-        # Namespace owners first: members cannot join the network of a stopped container.
-        for s in sorted(self.host.containers(obj=rec["address"], stack=_stack(self, rec)),
-                        key=lambda s: (s.get("Labels") or {}).get(naming.LABEL_ROLE) != "netns"):
-            if (s.get("Labels") or {}).get(naming.LABEL_HASH) == rt["hash"] and s.get("State") not in SERVING:
-                _quiet(lambda cid=s["Id"]: self.host.api.start(cid))  # deploy below replaces what fails
+        stack = _stack(self, rec)
+        summaries = self.host.containers(obj=rec["address"], stack=stack)
+        current = [s for s in summaries if (s.get("Labels") or {}).get(naming.LABEL_HASH) == rt["hash"]]
+        # Namespace owners first (members cannot join a stopped one), then spec containers and the proxy
+        # (it finds the instances while they start). What fails to start, deploy below replaces.
+        owners = [s["Id"] for s in current if naming.role(s) == naming.ROLE_NETNS and s.get("State") != "running"]
+        self._each(owners, lambda cid: (self.host.api.start(cid), wait_netns(self.host, cid, rt)))
+        rest = [s for s in current if naming.role(s) == naming.ROLE_MEMBER] + proxies(summaries)
+        self._each([s["Id"] for s in rest if s.get("State") != "running"], self.host.api.start)
         _catalog_of(self, rec).patch(rec["address"], status="RUNNING", suspended_by_pool=False)
-        where = self.placement(rt, say)
-        groups = group(self.host.containers(obj=rec["address"], stack=_stack(self, rec)))
+        where = self.placement(rt, say, stack)
+        groups = group(self.host.containers(obj=rec["address"], stack=stack))
+        waiting = []
         for i in range(rt["instances"]):
             gen = healthy_gen(rt, groups.get(i, {}))
             if gen is not None:
-                ids = [s["Id"] for s in sorted(groups[i][gen], key=lambda s: _pos(rt, s))]
-                wait_ready(self.host, rt, i, ids, where.internal, self.ready_timeout)
-        self.deploy(rt, say)  # recreates instances whose containers were removed meanwhile
+                items = groups[i][gen]
+                owner = next(s for s in items if naming.role(s) == naming.ROLE_NETNS)
+                members = sorted((s for s in items if naming.role(s) == naming.ROLE_MEMBER), key=lambda s: position(rt, s))
+                waiting.append(Instance(i, owner["Id"], [s["Id"] for s in members]))
+        wait_ready(self.host, rt, waiting, where.internal, self.ready_timeout, say, total=rt["instances"], fresh=False)
+        if stack == self.stack:
+            self.deploy(rt, rec.get("edge") or edge.plan_edge(rt, None), say)  # recreates what was removed
         say(f"    resumed {rec['name']}")
 
     def suspend_pool(self, pool: Record, say: Say) -> None:
@@ -320,68 +290,29 @@ class Services:
         """EXECUTE JOB SERVICE: ``replicas`` instances that run once; waits unless async."""
         self.remove(rt["address"])  # a job name runs one execution at a time
         where = self.placement(rt, say)
-        ids = [cid for i in range(rt["instances"]) for cid in self._start(rt, i, where)[1]]
+        instances = [self._start(rt, i, where)[1] for i in range(rt["instances"])]
+        ids = [cid for inst in instances for cid in inst.members]
         if not wait:
             return {"status": "RUNNING", "exit_codes": []}
         codes = wait_exit(self.host, ids, self.job_timeout)
+        self._stop([inst.netns for inst in instances], grace=1)  # nothing left in the namespaces
         if codes is None:
             self._remove_ids(ids)
-            raise ProviderError(f"job {rt['fqn']} did not finish within {self.job_timeout:.0f}s (cancelled)")
+            raise ProviderError(f"job service {rt['fqn']} did not finish within {self.job_timeout:.0f}s (cancelled)")
         if any(codes):
-            raise ProviderError(f"job {rt['fqn']} FAILED, exit codes {codes}\n" + describe(self.host, rt, ids))
+            raise ProviderError(f"job service {rt['fqn']} FAILED, exit codes {codes}\n" + describe(self.host, rt, ids))
         say(f"    job {rt['fqn']} DONE ({rt['instances']} replica(s))")
         return {"status": "DONE", "exit_codes": codes}
 
     # ---- status ---------------------------------------------------------------------------------------
     def status(self, rec: Record) -> dict[str, Any]:
-        rt = rec["runtime"]
-        summaries = self.host.containers(obj=rec["address"], stack=_stack(self, rec))
-        rows = [_row(s, rt) for s in _ordered(summaries, rt)]
-        if rt["job"]:
-            state, codes = job_status(summaries, rt) if summaries else ("DELETED", [])
-            extra: dict[str, Any] = {"exit_codes": codes}
-        else:
-            problems = drift(rt, summaries)
-            state = rec.get("status") or "RUNNING"
-            state = "SUSPENDED" if state == "SUSPENDED" else ("RUNNING" if not problems else "PENDING")
-            extra = {"problems": problems}
-        return {
-            "name": rec["name"], "kind": rt["kind"], "status": state, "dns_name": rt["dns"],
-            "endpoints": self.endpoints(rt, summaries),
-            "private_endpoints": {e["name"]: f"{rt['dns']}:{e['port'] or e['port_range']}"
-                                  for e in rt["endpoints"] if not e["public"]},
-            "containers": rows, **extra,
-        }
+        pool = find_anywhere(self.root, rec["runtime"]["pool"], self.catalog)
+        internal = self.pool_net(pool) if pool else ""
+        return status_view.service_status(self.host, rec, _stack(self, rec), internal)
 
     def pool_status(self, pool: Record) -> dict[str, Any]:
-        services = self._services_on(pool)
-        rows = [_row(s) for s in self.host.containers(pool=self.pool_net(pool), stack="")]
-        return {
-            "name": pool["name"], "kind": "compute_pool", "status": pool.get("status", "ACTIVE"),
-            "instance_family": (pool.get("props") or {}).get("instance_family"),
-            "networks": sorted(self.host.pool_network_names(pool["address"], _stack(self, pool)).values()),
-            "services": sorted(r["name"] for r in services), "containers": rows,
-        }
-
-
-def _row(s: dict[str, Any], rt: Runtime | None = None) -> dict[str, Any]:
-    labels = s.get("Labels") or {}
-    ports = ", ".join(f"{p.get('IP')}:{p['PublicPort']}->{p.get('PrivatePort')}" for p in s.get("Ports") or []
-                      if p.get("PublicPort"))
-    row = {"instance": int(labels.get(naming.LABEL_INSTANCE, "0")), "container": labels.get(naming.LABEL_CONTAINER),
-           "name": (s.get("Names") or ["?"])[0].lstrip("/"), "id": s["Id"][:12], "state": s.get("State"),
-           "status": s.get("Status"), "ports": ports}
-    if rt is not None:
-        row["current"] = labels.get(naming.LABEL_HASH) == rt["hash"]
-    else:
-        row["object"] = labels.get(naming.LABEL_OBJECT)
-    return row
-
-
-def _pos(rt: Runtime, summary: dict[str, Any]) -> int:
-    names = [c["name"] for c in rt["containers"]]
-    name = (summary.get("Labels") or {}).get(naming.LABEL_CONTAINER)
-    return names.index(name) if name in names else len(names)
+        networks = sorted(self.host.pool_network_names(pool["address"], _stack(self, pool)).values())
+        return status_view.pool_status(self.host, pool, self.pool_net(pool), networks, self._services_on(pool))
 
 
 def _stack(svc: Services, rec: Record) -> str:
