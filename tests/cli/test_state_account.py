@@ -74,7 +74,7 @@ def test_state_lives_in_the_account_with_its_history(team) -> None:  # type: ign
 
 def test_two_applies_one_proceeds_the_other_fails_at_once_naming_the_holder(team) -> None:  # type: ignore[no-untyped-def]
     env, stack = team
-    stack.write_text(STACK.format(comment="v1", n=30))
+    stack.write_text(STACK.format(comment="v1", n=60))  # an apply long enough for a second one to meet it
     slow = env
     args = [sys.executable, "-m", "spcs_iac", "apply", str(stack), "-t", "snowflake", "--yes", "--parallelism", "1"]
     first = subprocess.Popen(args, cwd=ROOT, env=slow, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -87,7 +87,7 @@ def test_two_applies_one_proceeds_the_other_fails_at_once_naming_the_holder(team
     out, err = first.communicate(timeout=180)
     assert first.returncode == 0, out + err
     # waiting for the lock instead of failing
-    stack.write_text(STACK.format(comment="v2", n=30))
+    stack.write_text(STACK.format(comment="v2", n=60))
     first = subprocess.Popen(args, cwd=ROOT, env=slow, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for_lock(env)
     waited = cli(env, "apply", str(stack), "-t", "snowflake", "--yes", "--lock-timeout", "120")
@@ -98,7 +98,7 @@ def test_two_applies_one_proceeds_the_other_fails_at_once_naming_the_holder(team
 def test_a_killed_holders_lock_expires_and_nothing_is_created_twice(team) -> None:  # type: ignore[no-untyped-def]
     env, stack = team
     stack.write_text(STACK.format(comment="v1", n=30))
-    env = dict(env, SPCS_IAC_LOCK_LEASE="12")
+    env = dict(env, SPCS_IAC_LOCK_LEASE="20")  # long enough for the next CLI to start, even on a busy machine
     args = [sys.executable, "-m", "spcs_iac", "apply", str(stack), "-t", "snowflake", "--yes", "--parallelism", "1"]
     holder = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
@@ -109,7 +109,7 @@ def test_a_killed_holders_lock_expires_and_nothing_is_created_twice(team) -> Non
     holder.wait(30)
     r = cli(env, "apply", str(stack), "-t", "snowflake", "--yes")
     assert r.returncode == 1 and "is locked" in r.stderr  # not expired yet
-    time.sleep(max(0.0, killed_at + 13 - time.monotonic()))
+    time.sleep(max(0.0, killed_at + 21 - time.monotonic()))
     r = cli(env, "apply", str(stack), "-t", "snowflake", "--yes")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "already exists" not in r.stdout + r.stderr
