@@ -10,7 +10,7 @@ apply binds the real value (``bind_secrets``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from enum import Enum
 from typing import Any
 
@@ -27,16 +27,21 @@ class SecretHash(str):
     is_digest = True  # Resource.desired() keeps it as it is instead of hashing it again
 
 
-def declaration(r: Resource) -> dict[str, Any]:
-    """The object's fields as plain data (no secret values)."""
+def set_fields(r: Resource) -> Iterator[tuple[str, str, Any, bool]]:
+    """``(argument key, field name, value, sensitive)`` for every field the declaration sets."""
     sensitive = {d.name for d in kind_props(type(r)) if d.prop.sensitive}
-    out: dict[str, Any] = {}
     for name, info in type(r).model_fields.items():
         value = getattr(r, name)
         if value is None or name not in r.model_fields_set and value == info.default:
             continue
-        key = info.alias or name
-        if name in sensitive:
+        yield info.alias or name, name, value, name in sensitive
+
+
+def declaration(r: Resource) -> dict[str, Any]:
+    """The object's fields as plain data (no secret values)."""
+    out: dict[str, Any] = {}
+    for key, name, value, sensitive in set_fields(r):
+        if sensitive:
             out[key] = secret_digest(r.address, value)
         elif name in ("database", "schema_") and isinstance(value, Resource):
             out[key] = value.name  # the container's own name: the object's scope qualifies it

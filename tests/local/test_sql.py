@@ -34,21 +34,10 @@ from spcs_iac.plan.model import Action
 from spcs_iac.targets.local.provider import LocalProvider
 from spcs_iac.targets.local.sql import gateway_log_path
 from tests.local.conftest import BASE_IMAGE, ROOT, unique
+from tests.support.seed import SEED_INSERT
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-SEED_INSERT = """INSERT INTO weather (DATE, LOCATION, TEMP_C, TEMP_F)
-                        VALUES
-                            ('2023-03-21', 'London', 15, NULL),
-                            ('2023-07-13', 'Manchester', 20, NULL),
-                            ('2023-05-09', 'Liverpool', 17, NULL),
-                            ('2023-09-17', 'Cambridge', 19, NULL),
-                            ('2023-11-02', 'Oxford', 13, NULL),
-                            ('2023-01-25', 'Birmingham', 11, NULL),
-                            ('2023-08-30', 'Newcastle', 21, NULL),
-                            ('2023-06-15', 'Bristol', 16, NULL),
-                            ('2023-04-07', 'Leeds', 18, NULL),
-                            ('2023-10-23', 'Southampton', 12, NULL);"""
 # The seed's table: TEMP_F is NUMBER, so the update stores rounded values; the function answers 53.6 for 12.
 SEED_F = {"London": 59, "Manchester": 68, "Liverpool": 63, "Cambridge": 66, "Oxford": 55, "Birmingham": 52,
           "Newcastle": 70, "Bristol": 61, "Leeds": 64, "Southampton": 54}

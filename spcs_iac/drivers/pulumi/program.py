@@ -21,7 +21,7 @@ import pulumi
 from spcs_iac.drivers.pulumi.resources import CLASSES, Provider, SpcsResource
 from spcs_iac.graph.build import build_graph, object_predecessors, resources_in_order
 from spcs_iac.model.base import Resource
-from spcs_iac.model.fields import kind_props
+from spcs_iac.model.declaration import set_fields
 from spcs_iac.model.stack import Stack
 
 
@@ -59,14 +59,9 @@ def deploy(stack_ref: str, **options: Any) -> dict[str, SpcsResource]:
 
 def _arguments(r: Resource, created: dict[str, SpcsResource], index: dict[str, Resource]) -> dict[str, Any]:
     """The object's fields as resource arguments: managed objects as their resources, secrets as values."""
-    sensitive = {d.name for d in kind_props(type(r)) if d.prop.sensitive}
     out: dict[str, Any] = {}
-    for name, info in type(r).model_fields.items():
-        value = getattr(r, name)
-        if value is None or name not in r.model_fields_set and value == info.default:
-            continue
-        key = info.alias or name
-        if name in sensitive:
+    for key, name, value, sensitive in set_fields(r):
+        if sensitive:
             out[key] = value  # the resource class makes it a Pulumi secret
         elif name == "spec":
             out[key] = _spec(r, created, index)

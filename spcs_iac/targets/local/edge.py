@@ -95,6 +95,10 @@ def config(rt: Runtime, edge: Edge) -> str:
             lines += [f"  http-request deny deny_status 403 unless {{ req.hdr({TOKEN_HEADER}) -m str {edge['token']} }}",
                       f"  http-request del-header {TOKEN_HEADER}"]
         lines += [f"backend ep_{i}", f"  mode {mode}", "  balance roundrobin"]
+        if mode == "http":
+            # An instance stopped by a rolling upgrade may close a connection it already took, before
+            # answering: the request goes to the next instance instead of becoming a 502.
+            lines.append("  retry-on conn-failure empty-response response-timeout")
         if mode == "http" and e["port"] in probes:
             lines.append(f"  option httpchk GET {probes[e['port']]}")
         lines.append(f"  server-template i 1-{SLOTS} {target}:{e['port']}")
