@@ -58,9 +58,6 @@ class SnowflakeAdapter:
     outputs: Mapping[str, str] = field(default_factory=dict)  # output -> column of the same rows
     describe: str | None = None  # DESCRIBE <this> per existing object, for fields SHOW lacks
     qualify: tuple[str, ...] = ()  # name fields shown without the object's database and schema
-    # Readable fields Snowflake shows no column for: compared with the recorded state instead, so a hand
-    # change is not detected (docs/kinds.md says so). Keep in step with the kinds' ``Prop(shown=False)``.
-    not_shown: frozenset[str] = frozenset()
     # SHOW GRANTS ON <this> <name> per existing object: its OWNERSHIP row is the owner SHOW lacks.
     owner_on: str | None = None
     reads_with: tuple[str, ...] = ()  # kinds whose SHOW rows reading this kind needs
@@ -99,6 +96,12 @@ class SnowflakeAdapter:
 
     def column(self, name: str) -> str:
         return self.columns.get(name, name)
+
+    @property
+    def not_shown(self) -> frozenset[str]:
+        """Readable fields Snowflake shows no column for (declared once, ``Prop(shown=False)``): compared with
+        the recorded state instead, so a hand change is not detected (docs/kinds.md says so)."""
+        return frozenset(d.name for d in self.read_fields() if not d.prop.shown)
 
     def read_fields(self) -> list[FieldDecl]:
         """The declared fields read back: readable, not part of the identity."""
@@ -173,7 +176,7 @@ ADAPTERS: dict[str, SnowflakeAdapter] = {a.kind: a for a in (
     SnowflakeAdapter("job_service", show="SHOW JOB SERVICES IN ACCOUNT", key=THREE,
                      columns={"spec": "comment", "outcome": "status"},
                      converters={**STAMPED, "outcome": v.job_outcome}, outputs={"status": "status"},
-                     not_shown=frozenset({"replicas"}), create=sp.create_job, drop_suffix="FORCE"),
+                     create=sp.create_job, drop_suffix="FORCE"),
     # §13.1: ALTER FUNCTION SET takes one property; SERVICE and ENDPOINT go together and the docs quote
     # both as strings (UNCONFIRMED whether bare names are equivalent; strings are safe for '-').
     SnowflakeAdapter("service_function", show="SHOW USER FUNCTIONS IN ACCOUNT",
