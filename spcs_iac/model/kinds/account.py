@@ -122,7 +122,8 @@ class Grant(Resource):
 
     One object per (role, securable); its ``privileges`` set is changed in place with GRANT / REVOKE,
     and compared as a set against ``SHOW GRANTS TO ROLE`` so that case, order and ALL never cause
-    perpetual diffs. ``on`` is an object, the string ``"ACCOUNT"``, or a name together with ``on_type``.
+    perpetual diffs. Only the declared privileges (and those the stack granted before) are compared,
+    unless ``authoritative=True``. ``on`` is an object, the string ``"ACCOUNT"``, or a name together with ``on_type``.
     """
 
     kind: ClassVar[str] = "grant"
@@ -137,6 +138,11 @@ class Grant(Resource):
     on: Annotated[Any, Prop(fmt=Fmt.IDENT, identity=True, follow_replace=True)] = "ACCOUNT"
     on_type: str | None = None
     grant_option: Annotated[bool, Prop(fmt=Fmt.BOOL, update=Update.REPLACE, default=False)] = False
+    # By default a grant manages only the privileges it declares (and revokes only those it granted and no
+    # longer declares): privileges granted to the role by hand or by another tool are left alone.
+    authoritative: Annotated[bool, Prop(fmt=Fmt.SPECIAL, readable=False, default=False,
+                                        doc="True: exactly these privileges (others the role holds on the "
+                                            "securable are revoked)")] = False
 
     @field_validator("name")
     @classmethod

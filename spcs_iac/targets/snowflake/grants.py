@@ -200,13 +200,32 @@ def observe_grant(req: ReadRequest, rows: list[dict[str, Any]]) -> Observed | No
                 and row_target_key(r) == want]
     if not matching:
         return None
+    recorded = list((req.prior.props.get("privileges") if req.prior else None) or [])
+    declared = list((req.resource.privileges if req.resource is not None  # type: ignore[attr-defined]
+                     else recorded) or [])
+    managed = _managed_privileges(req, declared, recorded)
+    if managed is not None:
+        matching = [r for r in matching if privilege(str(r["privilege"])) in managed]
+        if not matching:
+            return None  # only privileges someone else granted: this grant does not exist yet
     privs = privileges(str(r["privilege"]) for r in matching)
-    declared = (req.resource.privileges if req.resource is not None  # type: ignore[attr-defined]
-                else (req.prior.props.get("privileges") if req.prior else None)) or []
     if any(privilege(p) == ALL for p in declared) and covers_all(on_type, privs):
         privs = list(declared)  # ALL was granted: no diff against the privileges ALL expands to
     option = all(to_bool(r.get("grant_option")) for r in matching)
     return Observed({"privileges": privs, "grant_option": option})
+
+
+def _managed_privileges(req: ReadRequest, declared: list[str], recorded: list[str]) -> set[str] | None:
+    """The privileges this grant answers for, or None for every privilege the role holds on the securable.
+
+    A grant is not authoritative unless declared so: it sees what it declares and what it granted before
+    (so a privilege dropped from the declaration is revoked), never what someone else granted."""
+    authoritative = (getattr(req.resource, "authoritative", False) if req.resource is not None
+                     else bool(req.prior and req.prior.props.get("authoritative")))
+    mine = set(privileges(declared)) | set(privileges(recorded))
+    if authoritative or ALL in mine:
+        return None
+    return mine
 
 
 def observe_role_grant(req: ReadRequest, rows: list[dict[str, Any]]) -> Observed | None:
