@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING
 from spcs_iac.errors import Issue
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
-from spcs_iac.model.kinds import ComputePool, Image, JobService, Service, ServiceFunction, ServiceRoleGrant
+from spcs_iac.model.kinds import (
+    ComputePool,
+    Image,
+    ImageRepository,
+    JobService,
+    Service,
+    ServiceFunction,
+    ServiceRoleGrant,
+)
 
 if TYPE_CHECKING:
     from spcs_iac.model.stack import Stack
@@ -23,9 +31,10 @@ EXTERNAL_IMAGE = re.compile(r"^(localhost|[^/]*[.:][^/]*)/.+")
 def validate_stack(stack: Stack) -> list[Issue]:
     index = stack.resources()
     issues: list[Issue] = []
+    repositories = {r.registry_path for r in index.values() if isinstance(r, ImageRepository)}
     for r in index.values():
         if isinstance(r, Service | JobService):
-            issues.extend(_check_service(r))
+            issues.extend(_check_service(r, repositories))
         if isinstance(r, ServiceFunction):
             issues.extend(_check_function(r))
         if isinstance(r, Image):
@@ -148,14 +157,22 @@ def reference_issues(refs: Iterable[NamedReference], exists: Callable[[str, str]
     return [ref.issue(f"which {where} does not have{hint}") for ref in refs if not exists(ref.kind, ref.name)]
 
 
-def _check_service(svc: Service | JobService) -> list[Issue]:
+def image_repository_path(image: str) -> str | None:
+    """``/db/schema/repo/name:tag[@digest]`` -> ``db/schema/repo``, the repository a spec's image path is in."""
+    parts = image.lstrip("/").split("/")
+    return "/".join(parts[:3]).lower() if image.startswith("/") and len(parts) >= 4 else None
+
+
+def _check_service(svc: Service | JobService, repositories: set[str]) -> list[Issue]:
     issues: list[Issue] = []
     spec = svc.typed_spec
     pool = svc.compute_pool
     issues.extend(_check_ports(svc))
     for i, c in enumerate(spec.containers):
         where = f"spec.containers[{i}]"
-        if isinstance(c.image, str) and not EXTERNAL_IMAGE.match(c.image):
+        # A path into a declared repository names an image pushed there by other means (an exported account).
+        if isinstance(c.image, str) and not EXTERNAL_IMAGE.match(c.image) \
+                and image_repository_path(c.image) not in repositories:
             issues.append(Issue(
                 svc.describe(), f"{where}.image",
                 "names no Image or repository declared in the stack; declare the Image, or give a full "

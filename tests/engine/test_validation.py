@@ -10,6 +10,7 @@ from spcs_iac import (
     Endpoint,
     FunctionArgument,
     Grant,
+    ImageRepository,
     NetworkRule,
     Role,
     Service,
@@ -86,6 +87,21 @@ def test_cross_object_rules():
     assert "asks for 2 GPU(s) but pool P (CPU_X64_XS) has 0" in text
     assert "has no such endpoint; it has: ['api', 'raw'] (given: 'nope')" in text
     assert "service functions need an HTTP endpoint" in text
+
+
+def test_an_image_path_into_a_declared_repository_is_an_image_pushed_there():
+    """An exported account names its images by path in repositories it declares: valid; any other path is not."""
+    s = Stack("v")
+    pool = s.add(ComputePool(name="P", instance_family="CPU_X64_XS"))
+    s.add(ImageRepository(name="REPO", database="DB"))
+    s.add(Service(name="S", database="DB", compute_pool=pool, spec={"spec": {"containers": [
+        {"name": "a", "image": "/db/public/repo/x:1@sha256:" + "0" * 64}]}}))
+    s.validate()
+    s.add(Service(name="T", database="DB", compute_pool=pool, spec={"spec": {"containers": [
+        {"name": "a", "image": "/db/public/other/x:1"}]}}))
+    with pytest.raises(StackValidationError, match=r"Service DB.PUBLIC.T: spec.containers\[0\].image: names no "
+                                                   r"Image or repository declared"):
+        s.validate()
 
 
 def test_duplicate_names_in_one_scope_are_rejected():
