@@ -35,7 +35,7 @@ def spec_error(message: str) -> SqlError:
 def parse_spec(text: str) -> dict[str, Any]:
     """Parse and minimally validate a service specification (YAML or JSON)."""
     try:
-        doc = yaml.safe_load(text)
+        doc = _joined(yaml.safe_load(text))
     except yaml.YAMLError as exc:
         raise spec_error(f"cannot parse specification: {str(exc).splitlines()[0]}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("spec"), dict):
@@ -54,6 +54,21 @@ def parse_spec(text: str) -> dict[str, Any]:
     if not isinstance(endpoints, list):
         raise spec_error("'spec.endpoints' must be a list.")
     return doc
+
+
+def _joined(value: Any) -> Any:
+    """``value`` with every escaped surrogate pair (``"\\ud83d\\ude80"``, as JSON writers spell an emoji)
+    joined into the one character it encodes, as a JSON reader does (RFC 8259, section 7) and Snowflake
+    does reading a spec, which is YAML and so also JSON
+    (https://docs.snowflake.com/en/developer-guide/snowpark-container-services/specification-reference).
+    PyYAML alone would keep two lone halves."""
+    if isinstance(value, str):
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+    if isinstance(value, list):
+        return [_joined(v) for v in value]
+    if isinstance(value, dict):
+        return {_joined(k): _joined(v) for k, v in value.items()}
+    return value
 
 
 def spec_digest(text: str) -> str:

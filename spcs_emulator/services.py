@@ -342,7 +342,9 @@ def desc_service(ctx: Ctx, p: Parser) -> Result:
     p.end()
     svc = ctx.cat.require("SERVICE", key)
     row = service_row(ctx, svc)
-    row["spec"] = yaml.safe_dump(svc.props["spec"], sort_keys=False) if ctx.inherits_owner(svc) else None
+    # The spec as YAML text with its characters as they are (an emoji is one character, not an escape).
+    row["spec"] = (yaml.safe_dump(svc.props["spec"], sort_keys=False, allow_unicode=True)
+                   if ctx.inherits_owner(svc) else None)
     cols = columns("DESC SERVICE")
     return Result(cols, [[row[c] for c, _ in cols]])
 

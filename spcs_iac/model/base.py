@@ -20,6 +20,7 @@ from pydantic import (
 
 from spcs_iac.errors import DeclarationError
 from spcs_iac.model import identifiers as ids
+from spcs_iac.model.digests import digest_for, is_legacy, keep_digest, renew_digest
 from spcs_iac.model.fields import FieldDecl, Fmt, Prop, Unset, Update, kind_props
 
 
@@ -127,11 +128,34 @@ class Resource(BaseModel):
             value = self._normalised(decl, getattr(self, decl.name))
             # Plans, logs and state see a salted hash of a sensitive value, never the value.
             if decl.prop.sensitive and value is not None and not getattr(value, "is_digest", False):
-                value = secret_digest(self.address, value)
+                value = digest_for(self.address, decl.name, str(value))
             values[decl.name] = value
         if self.owner is not None:
             values["owner"] = ids.quote(self.owner_name)  # type: ignore[arg-type]  # same form as read back
         return values
+
+    def keep_secret_digests(self, recorded: Mapping[str, Any] | None) -> None:
+        """Make ``desired()`` give back the recorded digest of every secret whose value is unchanged (a
+        digest has a random salt: without this, every run would record a new one)."""
+        if recorded is None:
+            return
+        for name, value in self.secret_values():
+            keep_digest(self.address, name, value, recorded.get(name))
+
+    def renew_legacy_digests(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """``props`` with digests of the old, fast form replaced by new ones (when the object is written)."""
+        out = dict(props)
+        for name, value in self.secret_values():
+            if is_legacy(out.get(name)):
+                out[name] = renew_digest(self.address, name, value)
+        return out
+
+    def secret_values(self) -> Iterator[tuple[str, str]]:
+        """(field, plain value) of every sensitive field holding a value (not a digest standing in)."""
+        for decl in kind_props(type(self)):
+            value = getattr(self, decl.name) if decl.prop.sensitive else None
+            if value is not None and not getattr(value, "is_digest", False):
+                yield decl.name, str(value)
 
     def _normalised(self, decl: FieldDecl, value: Any) -> Any:
         prop = decl.prop
@@ -183,14 +207,9 @@ def normalise_value(value: Any, prop: Prop) -> Any:
 
 
 def fingerprint(value: Any) -> str:
-    """Short stable hash of a JSON-able value (used to stamp specs and to record secrets)."""
+    """Short stable hash of a JSON-able value (used to stamp specs; never for secrets: see digests.py)."""
     blob = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def secret_digest(address: str, value: str) -> str:
-    """What the state keeps instead of a secret: a salted hash, enough to notice a changed value."""
-    return "sha256:" + hashlib.sha256(f"{address}\x00{value}".encode()).hexdigest()
 
 
 class SchemaScoped(Resource):

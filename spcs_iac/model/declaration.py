@@ -17,12 +17,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from spcs_iac.errors import SpcsIacError
-from spcs_iac.model.base import Resource, secret_digest
+from spcs_iac.model.base import Resource
+from spcs_iac.model.digests import digest_for, keep_digest, secret_matches
 from spcs_iac.model.fields import kind_props
 
 
 class SecretHash(str):
-    """A sensitive field of a rebuilt object: the salted hash, standing in until the value is bound."""
+    """A sensitive field of a rebuilt object: its digest (model/digests.py), standing in until the value
+    is bound."""
 
     is_digest = True  # Resource.desired() keeps it as it is instead of hashing it again
 
@@ -42,7 +44,7 @@ def declaration(r: Resource) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, name, value, sensitive in set_fields(r):
         if sensitive:
-            out[key] = secret_digest(r.address, value)
+            out[key] = value if getattr(value, "is_digest", False) else digest_for(r.address, name, str(value))
         elif name in ("database", "schema_") and isinstance(value, Resource):
             out[key] = value.name  # the container's own name: the object's scope qualifies it
         else:
@@ -97,9 +99,10 @@ def bind_secrets(r: Resource, value_of: Callable[[str, str], str | None]) -> Non
         if not isinstance(recorded, SecretHash):
             continue
         value = value_of(r.address, d.name)
-        if value is None or secret_digest(r.address, value) != recorded:
+        if value is None or not secret_matches(recorded, value, r.address):
             raise SpcsIacError(f"{r.describe()}: the value of {d.name} is not the one this plan was made with; "
                                "make a new plan")
+        keep_digest(r.address, d.name, value, recorded)  # what the plan showed is what the state records
         object.__setattr__(r, d.name, value)
 
 

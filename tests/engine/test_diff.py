@@ -162,11 +162,11 @@ def test_planner_and_pulumi_bridge_agree(case: Case, tmp_path: Path) -> None:
 
 
 def test_sensitive_fields_are_marked_and_hashed() -> None:
-    old = Secret(name="K", database="D", type="GENERIC_STRING", secret_string="old")
-    new = Secret(name="K", database="D", type="GENERIC_STRING", secret_string="new")
+    old = Secret(name="K", database="D", type="GENERIC_STRING", secret_string="old-value")
+    new = Secret(name="K", database="D", type="GENERIC_STRING", secret_string="new-value")
     (change,) = diff.field_changes(Secret, new.desired(), None, old.desired())
     assert change.sensitive and change.to_json()["after"] == "(sensitive)"
-    assert "new" not in repr(change.after) and str(change.after).startswith("sha256:")
+    assert "new-value" not in repr(change.after) and str(change.after).startswith("scrypt:")
 
 
 def test_unreadable_field_of_an_object_never_applied_is_unknown() -> None:

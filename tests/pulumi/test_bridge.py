@@ -3,12 +3,14 @@ generated resource classes."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from spcs_iac.drivers.pulumi import bridge
 from spcs_iac.drivers.pulumi.lookup import objects
 from spcs_iac.drivers.pulumi.resources import CLASSES
 from spcs_iac.drivers.pulumi.wire import UNKNOWN, Sealed, decode, encode, reveal
+from spcs_iac.model.digests import forget_digests, secret_matches
 from spcs_iac.model.kinds import KINDS
 from spcs_iac.plan.target import Observed, Provider, ReadRequest
 
@@ -90,6 +92,28 @@ def test_a_secret_value_change_is_an_update_and_its_value_stays_sealed() -> None
     assert "s3cr3t-one" not in repr(olds)
     [f] = bridge.compare("secret", olds, {**inputs, "secret_string": Sealed("s3cr3t-two")}).fields
     assert f.name == "secret_string" and f.sensitive and not f.forces_replace
+
+
+def test_an_unchanged_secret_keeps_its_digest_in_pulumis_state_and_no_plain_value_is_kept() -> None:
+    inputs = {"name": "K", "database": "D", "type": "GENERIC_STRING", "secret_string": Sealed("s3cr3t-one"),
+              "comment": "a"}
+    olds = applied("secret", inputs)
+    digest = reveal(olds[bridge.DESIRED])["secret_string"]
+    assert digest.startswith("scrypt:") and secret_matches(digest, "s3cr3t-one")
+    forget_digests()  # Pulumi starts the provider again for the next preview
+    assert not bridge.compare("secret", olds, inputs).changed
+    op = bridge.Operation(FakeTarget({}), "st", lambda _line: None)
+    state = bridge.update(op, "secret", olds, {**inputs, "comment": "b"})
+    assert reveal(state[bridge.DESIRED])["secret_string"] == digest  # written again, same digest
+    plain = [v for k, v in state.items() if k != "secret_string" and not isinstance(v, Sealed)]
+    assert "s3cr3t-one" not in repr(plain) and isinstance(state["secret_string"], Sealed)
+    # A digest an earlier version kept still verifies, and the next write replaces it.
+    legacy = "sha256:" + hashlib.sha256(b"secret.D.PUBLIC.K\x00s3cr3t-one").hexdigest()
+    old = {**state, bridge.DESIRED: Sealed({**reveal(state[bridge.DESIRED]), "secret_string": legacy})}
+    forget_digests()
+    assert not bridge.compare("secret", old, {**inputs, "comment": "b"}).changed
+    renewed = reveal(bridge.update(op, "secret", old, inputs)[bridge.DESIRED])["secret_string"]
+    assert renewed.startswith("scrypt:") and secret_matches(renewed, "s3cr3t-one")
 
 
 def test_refresh_of_unchanged_objects_changes_nothing_and_drift_is_what_the_planner_sees() -> None:

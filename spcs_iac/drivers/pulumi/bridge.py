@@ -156,6 +156,7 @@ def compare(kind: str, olds: Mapping[str, Any], news: Mapping[str, Any],
     unknown = {k for k, v in new_data.items() if has_unknown(v)}
     known = {**new_data, **{k: old_data[k] for k in unknown if k in old_data}}
     new_r, old_r = build(kind, known), build(kind, old_data)
+    new_r.keep_secret_digests(recorded)  # an unchanged secret keeps its recorded digest: no change
     want = new_r.desired()
     if recorded is None:  # no desired values recorded (an import): compare inputs with inputs
         recorded = old_r.desired()
@@ -344,8 +345,9 @@ def update(op: Operation, kind: str, olds: dict[str, Any], news: dict[str, Any],
     data, bag = split_inputs(news)
     r = build(kind, data)
     _bind_secret_values(op, bag, r)
-    desired = r.desired()
     before = reveal(olds.get(DESIRED)) or {}
+    r.keep_secret_digests(before)
+    desired = r.renew_legacy_digests(r.desired())
     change = Change(address=r.address, kind=kind, name=r.fqn, action=Action.UPDATE, fields=verdict.fields,
                     resource=r, prior=_entry(kind, r, before, olds), observed=dict(before), desired=desired)
     outputs = {**(reveal(olds.get("outputs")) or {}), **(op.target.update(change, op.ctx()) or {})}

@@ -25,8 +25,9 @@ from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, plugin_pb2, provid
 
 from spcs_iac import __version__
 from spcs_iac.drivers.pulumi import bridge
-from spcs_iac.drivers.pulumi.wire import decode, encode, reveal
+from spcs_iac.drivers.pulumi.wire import decode, encode, reveal, sealed_strings
 from spcs_iac.errors import SpcsIacError
+from spcs_iac.model.redact import scrub
 
 VERSION = __version__
 PACKAGE = "spcs-iac"
@@ -81,7 +82,21 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         except grpc.RpcError:  # the engine is going away: nothing to tell it
             pass
 
-    def operation(self, urn: str) -> bridge.Operation:
+    def secrets_of(self, request: Any) -> list[str]:
+        """The secret values a request carries (and the connection password): never repeated in a message."""
+        found = [str(self.config["password"])] if self.config.get("password") else []
+        variables = getattr(request, "variables", None)  # Configure: `pulumi config` values, as text
+        found += [v for k, v in dict(variables or {}).items() if k.endswith(":password") and v]
+        for name in ("news", "olds", "properties", "inputs", "old_inputs", "args"):
+            try:
+                present = request.HasField(name)
+            except ValueError:  # this request type has no such field
+                continue
+            if present:
+                found += sealed_strings(decode(getattr(request, name)))
+        return found
+
+    def operation(self, urn: str, secrets: list[str]) -> bridge.Operation:
         from spcs_iac.drivers.api import get_provider
 
         cfg = self.config
@@ -95,17 +110,20 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
                 options["password"] = cfg["password"]
         target = get_provider(cfg["target"], stack, **options)
         where = {"target": cfg["target"], "stack": stack, "stateDir": options["state_dir"]}
-        return bridge.Operation(target, stack, lambda line: self.log(urn, line.strip(), engine_pb2.DEBUG), where)
+        return bridge.Operation(target, stack, lambda line: self.log(urn, scrub(line.strip(), secrets),
+                                                                     engine_pb2.DEBUG), where)
 
-    def run(self, context: grpc.ServicerContext, urn: str, body: Callable[[], Any]) -> Any:
-        """Errors become one clear message for the engine; unexpected ones keep their type, no traceback."""
+    def run(self, context: grpc.ServicerContext, request: Any, body: Callable[[list[str]], Any]) -> Any:
+        """Errors become one clear message for the engine; unexpected ones keep their type, no traceback.
+        No message repeats a secret value the request carries."""
+        secrets = self.secrets_of(request)
         try:
-            return body()
+            return body(secrets)
         except SpcsIacError as exc:
-            context.abort(grpc.StatusCode.UNKNOWN, str(exc))
+            context.abort(grpc.StatusCode.UNKNOWN, scrub(str(exc), secrets))
         except Exception as exc:  # an unexpected failure: the message, and the traceback in the plugin log
-            traceback.print_exc(file=sys.stderr)
-            context.abort(grpc.StatusCode.UNKNOWN, f"spcs-iac provider: {type(exc).__name__}: {exc}")
+            print(scrub(traceback.format_exc(), secrets), file=sys.stderr)
+            context.abort(grpc.StatusCode.UNKNOWN, scrub(f"spcs-iac provider: {type(exc).__name__}: {exc}", secrets))
 
     # ---- configuration --------------------------------------------------------------------------------
     def GetPluginInfo(self, request: Any, context: Any) -> plugin_pb2.PluginInfo:
@@ -128,34 +146,34 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             diffs=changed)
 
     def Configure(self, request: Any, context: Any) -> provider_pb2.ConfigureResponse:
-        def body() -> provider_pb2.ConfigureResponse:
+        def body(_secrets: list[str]) -> provider_pb2.ConfigureResponse:
             self.config = read_config(dict(request.variables), reveal(decode(request.args)))
             return provider_pb2.ConfigureResponse(acceptSecrets=True, supportsPreview=True, acceptResources=False)
 
-        return self.run(context, "", body)
+        return self.run(context, request, body)
 
     def Cancel(self, request: Any, context: Any) -> empty_pb2.Empty:
         return empty_pb2.Empty()
 
     # ---- resources ------------------------------------------------------------------------------------
     def Check(self, request: Any, context: Any) -> provider_pb2.CheckResponse:
-        def body() -> provider_pb2.CheckResponse:
+        def body(secrets: list[str]) -> provider_pb2.CheckResponse:
             checked = bridge.check(bridge.kind_of(request.type or _type(request.urn)), decode(request.news))
             for warning in checked.warnings:
-                self.log(request.urn, warning, engine_pb2.WARNING)
+                self.log(request.urn, scrub(warning, secrets), engine_pb2.WARNING)
             # property="": the engine would print the whole value; the message already names the field.
             return provider_pb2.CheckResponse(inputs=encode(checked.inputs), failures=[
-                provider_pb2.CheckFailure(property="", reason=p) for p in checked.problems])
+                provider_pb2.CheckFailure(property="", reason=scrub(p, secrets)) for p in checked.problems])
 
-        return self.run(context, request.urn, body)
+        return self.run(context, request, body)
 
     def Diff(self, request: Any, context: Any) -> provider_pb2.DiffResponse:
-        def body() -> provider_pb2.DiffResponse:
+        def body(secrets: list[str]) -> provider_pb2.DiffResponse:
             kind = bridge.kind_of(request.type or _type(request.urn))
             verdict = bridge.compare(kind, decode(request.olds), decode(request.news),
                                      decode(request.old_inputs) if request.HasField("old_inputs") else None)
             for line in verdict.lines:
-                self.log(request.urn, line)
+                self.log(request.urn, scrub(line, secrets))
             detailed = {path: provider_pb2.PropertyDiff(kind=(_REPLACE_KIND if replace else _KIND)[what],
                                                         inputDiff=True)
                         for path, (what, replace) in verdict.detailed.items()}
@@ -165,59 +183,59 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
                 diffs=sorted({p.split(".", 1)[0].split("[", 1)[0] for p in verdict.detailed}),
                 detailedDiff=detailed, hasDetailedDiff=True)
 
-        return self.run(context, request.urn, body)
+        return self.run(context, request, body)
 
     def Create(self, request: Any, context: Any) -> provider_pb2.CreateResponse:
-        def body() -> provider_pb2.CreateResponse:
+        def body(secrets: list[str]) -> provider_pb2.CreateResponse:
             kind = bridge.kind_of(request.type or _type(request.urn))
             inputs = decode(request.properties)
             if request.preview:
                 state = bridge.preview_state(kind, inputs)
                 return provider_pb2.CreateResponse(id=str(state.get("address") or ""), properties=encode(state))
-            op = self.operation(request.urn)
+            op = self.operation(request.urn, secrets)
             try:
                 state = bridge.create(op, kind, inputs)
             finally:
                 op.target.close()
             return provider_pb2.CreateResponse(id=state["address"], properties=encode(state))
 
-        return self.run(context, request.urn, body)
+        return self.run(context, request, body)
 
     def Update(self, request: Any, context: Any) -> provider_pb2.UpdateResponse:
-        def body() -> provider_pb2.UpdateResponse:
+        def body(secrets: list[str]) -> provider_pb2.UpdateResponse:
             kind = bridge.kind_of(request.type or _type(request.urn))
             olds, news = decode(request.olds), decode(request.news)
             old_inputs = decode(request.old_inputs) if request.HasField("old_inputs") else None
             if request.preview:
                 return provider_pb2.UpdateResponse(properties=encode(bridge.preview_state(kind, news)))
-            op = self.operation(request.urn)
+            op = self.operation(request.urn, secrets)
             try:
                 state = bridge.update(op, kind, olds, news, old_inputs)
             finally:
                 op.target.close()
             return provider_pb2.UpdateResponse(properties=encode(state))
 
-        return self.run(context, request.urn, body)
+        return self.run(context, request, body)
 
     def Delete(self, request: Any, context: Any) -> empty_pb2.Empty:
-        def body() -> empty_pb2.Empty:
+        def body(secrets: list[str]) -> empty_pb2.Empty:
             kind = bridge.kind_of(request.type or _type(request.urn))
             old_inputs = decode(request.old_inputs) if request.HasField("old_inputs") else None
-            op = self.operation(request.urn)
+            op = self.operation(request.urn, secrets)
             try:
                 bridge.delete(op, kind, decode(request.properties), old_inputs)
             finally:
                 op.target.close()
             return empty_pb2.Empty()
 
-        return self.run(context, request.urn, body)
+        return self.run(context, request, body)
 
     def Read(self, request: Any, context: Any) -> provider_pb2.ReadResponse:
-        def body() -> provider_pb2.ReadResponse:
+        def body(secrets: list[str]) -> provider_pb2.ReadResponse:
             kind = bridge.kind_of(request.type or _type(request.urn))
             olds = decode(request.properties)
             old_inputs = decode(request.inputs) if request.HasField("inputs") else None
-            op = self.operation(request.urn)
+            op = self.operation(request.urn, secrets)
             try:
                 found = bridge.read(op, kind, olds or dict(old_inputs or {}), old_inputs)
             finally:
@@ -227,7 +245,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             state, inputs = found
             return provider_pb2.ReadResponse(id=request.id, properties=encode(state), inputs=encode(inputs))
 
-        return self.run(context, request.urn, body)
+        return self.run(context, request, body)
 
 
 def _type(urn: str) -> str:

@@ -118,3 +118,14 @@ def _holds_secret(value: Any) -> bool:
     if isinstance(value, list):
         return any(_holds_secret(v) for v in value)
     return False
+
+
+def sealed_strings(value: Any, inside: bool = False) -> list[str]:
+    """Every text a secret holds (what messages about this request must never repeat)."""
+    if isinstance(value, Sealed):
+        return sealed_strings(value.value, True)
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in sealed_strings(v, inside)]
+    if isinstance(value, list):
+        return [s for v in value for s in sealed_strings(v, inside)]
+    return [value] if inside and isinstance(value, str) and value else []

@@ -19,6 +19,7 @@ from typing import Any
 
 from spcs_iac.errors import ProviderError
 from spcs_iac.model import identifiers as ids
+from spcs_iac.model import redact
 from spcs_iac.model.base import Resource, Scope, normalise_value
 from spcs_iac.model.fields import FieldDecl, Fmt, Prop, Unset, kind_props
 from spcs_iac.model.kinds import KINDS
@@ -127,11 +128,9 @@ def stmt(*parts: Part | Iterable[Part] | None, role: str | None = None) -> Stmt:
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Remove secret values from text that may echo a statement (error messages)."""
-    for s in secrets:
-        if s:
-            text = text.replace(s, SENSITIVE)
-    return text
+    """Remove secret values from text that may echo a statement (error messages): every form this
+    writer gives them (string literals, JSON in specs and PARSE_JSON) and pieces of those cut short."""
+    return redact.scrub(text, secrets, SENSITIVE)
 
 
 # ---- values ----------------------------------------------------------------------------------------
@@ -310,11 +309,17 @@ def show_like(what: str, fqn: str, in_schema: bool = True) -> tuple[str, str]:
 
 # ---- service specifications and comment stamps ---------------------------------------------------
 _DOLLAR_RUN = re.compile(r"\$(?=\$)")
+# The spec is YAML (https://docs.snowflake.com/en/developer-guide/snowpark-container-services/
+# specification-reference). Characters a YAML reader would not take as they are (not printable in YAML,
+# or line breaks YAML 1.1 readers fold: NEL, LS, PS) stay \u escapes; every other one is sent as itself,
+# so one outside the Basic Multilingual Plane is not split into two escaped surrogate halves.
+_YAML_ESCAPED = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
 def spec_text(doc: Mapping[str, Any]) -> str:
     """The spec as JSON (valid YAML) with every ``$`` that precedes another ``$`` escaped (§1.3)."""
-    text = _DOLLAR_RUN.sub(r"\\u0024", json.dumps(doc))
+    text = _YAML_ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(doc, ensure_ascii=False))
+    text = _DOLLAR_RUN.sub(r"\\u0024", text)
     if "$$" in text or text.endswith("$"):
         raise ProviderError("the service specification cannot be embedded between $$ quotes")
     return text
