@@ -72,6 +72,7 @@ OUTPUTS: dict[str, Output] = {
         ("created_on", TIMESTAMP), *_text("name", "database_name", "schema_name", "url", "has_credentials",
                                           "has_encryption_key", "owner", "comment", "region", "type", "cloud",
                                           "storage_integration", "endpoint", "owner_role_type", "directory_enabled")]),
+    "LIST": Output("D:list", [("name", TEXT), ("size", FIXED), ("md5", TEXT), ("last_modified", TEXT)]),
     "SHOW SECRETS": Output("D:show-secrets; TF:secrets.go secretDBRow", [
         ("created_on", TIMESTAMP), *_text("name", "schema_name", "database_name", "owner", "comment", "secret_type",
                                           "oauth_scopes", "owner_role_type")]),

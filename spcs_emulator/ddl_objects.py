@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -128,6 +129,25 @@ def show_stages(ctx: Ctx, p: Parser) -> Result:
         rows.append([s.created_on, s.key[2], s.key[0], s.key[1], "", "N", "N", s.owner, s.comment, None, stype,
                      None, None, None, "ROLE", yn(s.props["directory"])])
     return Result(cols, rows)
+
+
+@handles("LIST")
+def list_stage(ctx: Ctx, p: Parser) -> Result:
+    """``LIST @stage[/path]``: the files on an internal stage. Columns name, size, md5, last_modified;
+    a named stage's files are named ``<stage name, lower case>/<path>``
+    (https://docs.snowflake.com/en/sql-reference/sql/list)."""
+    parts, sub = p.stage_location()
+    key = ctx.object_key(parts, "LIST")
+    stage = ctx.cat.require("STAGE", key)
+    prefix = sub.strip("/")
+    rows = []
+    for (stage_key, path), content in sorted(ctx.emu.stage_files.items(), key=lambda kv: kv[0][1]):
+        if tuple(stage_key) != tuple(stage.key) or prefix and not path.startswith(prefix):
+            continue
+        data = content.encode() if isinstance(content, str) else bytes(content)
+        rows.append([f"{stage.key[2].lower()}/{path}", len(data), hashlib.md5(data).hexdigest(),  # noqa: S324
+                     "Thu, 1 Jan 1970 00:00:00 GMT"])
+    return Result(columns("LIST"), rows)
 
 
 # -- SECRET -------------------------------------------------------------------------------------

@@ -20,7 +20,9 @@ import networkx as nx
 
 from spcs_iac.errors import ApplyError, SpcsIacError
 from spcs_iac.model.declaration import has_unbound_secrets
+from spcs_iac.model.redact import scrub
 from spcs_iac.plan.model import Action, Change, Plan
+from spcs_iac.plan.running import suspends
 from spcs_iac.plan.target import ApplyContext, Provider
 from spcs_iac.state.store import StateEntry, StateStore
 
@@ -93,6 +95,9 @@ class Executor:
         self.plan, self.provider, self.state = plan, provider, state
         self.parallelism = max(1, parallelism)
         self.log = log
+        # Every secret value the plan's objects hold: a failure or a log line never repeats one.
+        self.secrets = sorted({value for c in plan.changes if c.resource is not None
+                               for _, value in c.resource.secret_values()})
         self.outputs: dict[str, dict[str, Any]] = {a: dict(e.outputs) for a, e in state.entries.items()}
         for address, known in plan.outputs.items():  # what the target reported at plan time
             self.outputs.setdefault(address, {}).update(known)
@@ -123,7 +128,7 @@ class Executor:
                             if waiting[succ] == 0 and succ not in blocked:
                                 ready.append(succ)
                     else:
-                        result.failed[op[1]] = _describe(error)
+                        result.failed[op[1]] = scrub(_describe(error), self.secrets)
                         self._say(f"x {op[0]} {op[1]} failed: {result.failed[op[1]]}")
                         for desc in nx.descendants(g, op):
                             if desc not in blocked:
@@ -134,7 +139,7 @@ class Executor:
         return result
 
     def _run_op(self, change: Change, verb: str) -> None:
-        ctx = ApplyContext(outputs=self.outputs, stack=self.state.stack, log=self.log)
+        ctx = ApplyContext(outputs=self.outputs, stack=self.state.stack, log=self._say if self.log else None)
         if verb == "delete":
             if change.observed is not None or change.action is Action.REPLACE:
                 self._say(f"- deleting {change.address}")
@@ -161,6 +166,8 @@ class Executor:
             self.state.intend(change.address)  # a lost reply must not make our own object look foreign
             outputs = self.provider.create(change, ctx)
         elif change.fields or change.action is Action.UPDATE:
+            if suspends(change):  # left suspended if this does not finish: the next plan resumes it
+                self.state.intend(change.address)
             outputs = self.provider.update(change, ctx)
         else:  # adopted as it is: keep what the target reported (repository URLs, digests, ...)
             outputs = {**(change.prior.outputs if change.prior else {}), **change.observed_outputs}
@@ -172,7 +179,10 @@ class Executor:
             # Values computed from outputs that this run produced (a new image digest) are resolved now;
             # everything else is recorded exactly as planned.
             resolve = change.desired is None or bool(self.applied.intersection(change.needs))
+        if resolve:
+            resource.keep_secret_digests(change.desired)  # the digests the plan showed
         props = resource.desired(self.outputs) if resolve else dict(change.desired or {})
+        props = resource.renew_legacy_digests(props)  # digests of the old, fast form go when written
         self.state.record(change.address, StateEntry(
             kind=resource.kind, name=resource.fqn, props=props, outputs={**merged, **resource.recorded(self.outputs)},
             depends_on=list(change.depends_on), owner=resource.owner_name,
@@ -181,7 +191,7 @@ class Executor:
 
     def _say(self, text: str) -> None:
         if self.log is not None:
-            self.log(text)
+            self.log(scrub(text, self.secrets))
 
 
 def _describe(error: BaseException) -> str:

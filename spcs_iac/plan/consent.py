@@ -1,5 +1,6 @@
-"""What an apply may not do without the user saying so: take over objects it did not create, and
-delete or replace them once taken over. Checked on the whole plan before anything runs."""
+"""What an apply may not do without the user saying so: take over objects it did not create, delete or
+replace them once taken over, and drop a container that holds what the stack does not manage. Checked on
+the whole plan before anything runs."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ def check_consent(plan: Plan, *, adopt: bool, destroy_adopted: bool) -> None:
             f"the plan would {' or '.join(sorted(set(verbs.values())))} {len(destroying)} object(s) this stack did "
             f"not create: {_names(sorted(verbs))}. Whatever they hold goes with them; pass --destroy-adopted if "
             "that is intended, or `spcs-iac state rm` them to leave them in place.")
+    holding = [c for c in plan.actionable if c.loses and c.action in (Action.DELETE, Action.REPLACE)]
+    if holding and not destroy_adopted:
+        lost = "; ".join(f"{c.address} holds {', '.join(c.loses[:5])}" + (f" and {len(c.loses) - 5} more"
+                                                                          if len(c.loses) > 5 else "")
+                         for c in holding)
+        problems.append(
+            f"the plan would drop {len(holding)} container(s) holding what this stack does not manage: {lost}. "
+            "Pass --destroy-adopted if that is intended, or move those objects out first.")
     if problems:
         raise SpcsIacError("nothing was changed:\n  " + "\n  ".join(problems))
 

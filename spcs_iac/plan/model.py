@@ -81,6 +81,8 @@ class Change:
     desired: dict[str, Any] | None = None  # desired values at plan time (secrets as hashes)
     needs: list[str] = field(default_factory=list)  # addresses whose outputs feed the desired values
     adopting: bool = False  # takes over an object this stack did not create (needs consent)
+    # What dropping this container (database, schema, stage) takes with it that the stack does not manage.
+    loses: list[str] = field(default_factory=list)
     _declaration: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -122,6 +124,8 @@ class Change:
             out["needs"] = list(self.needs)
         if self.adopting:
             out["adopting"] = True
+        if self.loses:
+            out["loses"] = list(self.loses)
         if self.prior is not None:
             out["prior"] = asdict(self.prior)
         if self.observed is not None:
@@ -142,6 +146,7 @@ class Change:
                    observed_outputs=dict(data.get("observed_outputs") or {}),
                    depends_on=list(data.get("depends_on") or []), desired=data.get("desired"),
                    needs=list(data.get("needs") or []), adopting=bool(data.get("adopting")),
+                   loses=list(data.get("loses") or []),
                    _declaration=data.get("declaration"))
 
 

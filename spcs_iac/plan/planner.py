@@ -21,6 +21,7 @@ from spcs_iac.model.fields import kind_props
 from spcs_iac.model.kinds import KINDS
 from spcs_iac.plan.diff import field_changes, upstream_changed
 from spcs_iac.plan.model import Action, Change, FieldChange, Plan
+from spcs_iac.plan.running import keep_running
 from spcs_iac.plan.target import Observed, Provider, ReadRequest
 from spcs_iac.state.store import StateEntry
 
@@ -54,23 +55,34 @@ def make_plan(
     for address in order:
         r = desired[address]
         prior, obs = entries.get(address), observed.get(address)
+        predecessors = object_predecessors(graph, address)
         if destroy:
             changes[address] = _destroy_change(r, prior, obs)
         else:
             changes[address] = diff_resource(r, obs, prior, outputs)
             _mark_adoption(changes[address], r, pending, entries, changes)
-            _propagate(graph, address, changes)
-        changes[address].depends_on = [p for p in object_predecessors(graph, address)]
+            _propagate(graph, address, changes, predecessors)
+            keep_running(changes[address], [changes[p] for p in predecessors if p in changes], pending)
+        changes[address].depends_on = list(predecessors)
     deletes = _orphan_deletes(entries, desired, observed)
     if destroy:
         ordered = list(reversed([changes[a] for a in order])) + deletes
     else:
         ordered = deletes + [changes[a] for a in order]
     plan = Plan(stack=stack_name, target=target, changes=ordered, destroy=destroy, outputs=outputs)
+    if not assume_empty:
+        _note_contents(plan, provider, {**{a: None for a in entries}, **desired})
     shown = _settled_outputs(outputs, changes)
     for c in plan.actionable:
         c.statements = provider.statements(c, shown)
     return plan
+
+
+def _note_contents(plan: Plan, provider: Provider, managed: Mapping[str, Resource | None]) -> None:
+    """Containers this plan drops: what they hold that the stack does not manage (consent.py asks)."""
+    for c in plan.actionable:
+        if c.action in (Action.DELETE, Action.REPLACE) and c.observed is not None:
+            c.loses = provider.contents(c, managed)
 
 
 def _settled_outputs(outputs: Mapping[str, Mapping[str, Any]], changes: Mapping[str, Change]
@@ -93,6 +105,8 @@ def _known_outputs(entries: Mapping[str, StateEntry], observed: Mapping[str, Obs
 
 def diff_resource(r: Resource, obs: Observed | None, prior: StateEntry | None,
                   outputs: Mapping[str, Mapping[str, Any]]) -> Change:
+    if prior is not None:
+        r.keep_secret_digests(prior.props)  # an unchanged secret keeps its recorded digest: no change
     desired = r.desired(outputs)
     base = Change(address=r.address, kind=r.kind, name=r.fqn, action=Action.NOOP, resource=r, prior=prior,
                   observed=obs.props if obs else None, observed_outputs=dict(obs.outputs) if obs else {},
@@ -171,13 +185,13 @@ def _drift_reason(fields: list[FieldChange], prior: StateEntry, desired: Mapping
     return None
 
 
-def _propagate(graph: nx.DiGraph, address: str, changes: dict[str, Change]) -> None:
+def _propagate(graph: nx.DiGraph, address: str, changes: dict[str, Change], predecessors: list[str]) -> None:
     """Finalise `address` given its predecessors' final actions (called in topological order)."""
     change = changes[address]
     r = change.resource
     if change.action is Action.CREATE or r is None:
         return
-    for pred in object_predecessors(graph, address):
+    for pred in predecessors:
         pc = changes.get(pred)
         if change.action is Action.REPLACE or pc is None or pc.action is not Action.REPLACE:
             continue

@@ -19,7 +19,7 @@ SYMBOLS = {
 }
 
 
-DISPLAY_KEYS = ("address", "kind", "name", "action", "fields", "statements", "reason")
+DISPLAY_KEYS = ("address", "kind", "name", "action", "fields", "statements", "reason", "loses")
 
 
 def plan_summary_json(plan: Plan) -> dict[str, Any]:
@@ -66,6 +66,11 @@ def change_lines(c: Change, *, statements: bool) -> list[Text]:
         for f in c.fields:
             lines.append(field_line(f, c.action))
             lines.extend(Text(f"          {d}", style="yellow") for d in f.detail)
+    if c.loses:
+        lines.append(Text(f"      drops with it {len(c.loses)} thing(s) this stack does not manage:", style="bold red"))
+        lines.extend(Text(f"        - {item}", style="red") for item in c.loses[:20])
+        if len(c.loses) > 20:
+            lines.append(Text(f"        … and {len(c.loses) - 20} more", style="red"))
     if statements and c.statements:
         for stmt in c.statements:
             first, *rest = stmt.splitlines() or [""]

@@ -61,6 +61,12 @@ class Provider(ABC):
         will regenerate (a rebuilt image's digest)."""
         return []
 
+    def contents(self, change: Change, managed: Mapping[str, Resource | None]) -> list[str]:
+        """What dropping ``change``'s container object (a database, schema or stage) would take with it
+        that the stack does not manage: one line per object or file. ``managed`` maps every address the
+        stack declares or records to its declaration (None when only the state knows it)."""
+        return []
+
     @abstractmethod
     def create(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
         """Create the object (action create, the create half of replace); returns its outputs."""

@@ -30,7 +30,14 @@ from typing import Any, Protocol
 
 from spcs_iac.errors import SpcsIacError, StateLockedError
 from spcs_iac.model import identifiers as ids
-from spcs_iac.state.backend import STATE_VERSION, StateBackend, StateEntry, StateVersion
+from spcs_iac.state.backend import (
+    STATE_VERSION,
+    StateBackend,
+    StateEntry,
+    StateVersion,
+    pack_resources,
+    unpack_resources,
+)
 
 LEASE_SECONDS = 300.0  # a lock not renewed for this long belongs to a dead holder
 LOCK_POLL_SECONDS = 1.0
@@ -120,7 +127,7 @@ class AccountState(StateBackend):
                 raise SpcsIacError(f"state {self.url}: version {doc.get('version')} is not supported")
             self.serial = int(_col(rows[0], "SERIAL"))
             self.pending = set(doc.get("pending") or [])
-            self.entries = {a: StateEntry(**e) for a, e in doc.get("resources", {}).items()}
+            self.entries = unpack_resources(doc)
         for row in self.sql.query(f"SELECT SEQ, OP, ADDRESS, ENTRY FROM {self._table('SPCS_IAC_JOURNAL')} "
                                   f"WHERE {self._key} AND SEQ > {self.serial} ORDER BY SEQ"):
             self.serial = int(_col(row, "SEQ"))
@@ -171,7 +178,7 @@ class AccountState(StateBackend):
     def _write_version(self) -> None:
         self.serial += 1
         doc = {"version": STATE_VERSION, "stack": self.stack, "target": self.target, "serial": self.serial,
-               "pending": sorted(self.pending), "resources": {a: asdict(e) for a, e in sorted(self.entries.items())}}
+               "pending": sorted(self.pending), **pack_resources(self.entries)}
         self.sql.query(
             f"INSERT INTO {self._table('SPCS_IAC_STATE')} (STACK, TARGET, SERIAL, WRITTEN_AT, WRITTEN_BY, COMMAND, "
             f"OBJECTS, DOCUMENT) VALUES ({_lit(self.stack)}, {_lit(self.target)}, {self.serial}, "

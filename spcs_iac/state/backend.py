@@ -95,8 +95,7 @@ class StateBackend(ABC):
     def document(self) -> dict[str, Any]:
         """The state as one JSON document (``state pull``)."""
         return {"version": STATE_VERSION, "stack": self.stack, "target": self.target, "serial": self.serial,
-                "pending": sorted(self.pending),
-                "resources": {a: asdict(e) for a, e in sorted(self.entries.items())}}
+                "pending": sorted(self.pending), **pack_resources(self.entries)}
 
     def replace_all(self, entries: dict[str, StateEntry]) -> None:
         """Make ``entries`` the state, as one new version (``state push``, ``state mv``, ``state rebuild``).
@@ -108,6 +107,41 @@ class StateBackend(ABC):
                 self.record(address, entry)
 
 
+# Objects owned by one role all depend on the grants that give the role its privileges: written out per
+# object, those lists make the state grow with objects x grants. A document keeps each such set of grant
+# addresses once, under "dependency_sets", and an entry names it as "@<id>".
+SHARED_KINDS = ("grant.", "role_grant.")
+
+
+def pack_resources(entries: dict[str, StateEntry]) -> dict[str, Any]:
+    """``{"resources": ..., "dependency_sets": ...}`` for a state document."""
+    sets: dict[tuple[str, ...], str] = {}
+    resources: dict[str, Any] = {}
+    for address, entry in sorted(entries.items()):
+        data = asdict(entry)
+        shared = tuple(sorted(d for d in entry.depends_on if d.startswith(SHARED_KINDS)))
+        if len(shared) > 1:
+            ref = sets.setdefault(shared, f"g{len(sets) + 1}")
+            data["depends_on"] = [d for d in entry.depends_on if not d.startswith(SHARED_KINDS)] + ["@" + ref]
+        resources[address] = data
+    out: dict[str, Any] = {"resources": resources}
+    if sets:
+        out["dependency_sets"] = {ref: list(members) for members, ref in sets.items()}
+    return out
+
+
+def unpack_resources(doc: dict[str, Any]) -> dict[str, StateEntry]:
+    """The entries of a state document (raises TypeError/ValueError on a malformed one)."""
+    sets = doc.get("dependency_sets") or {}
+    entries = {}
+    for address, data in (doc.get("resources") or {}).items():
+        entry = StateEntry(**data)
+        if any(d.startswith("@") for d in entry.depends_on):
+            entry.depends_on = [m for d in entry.depends_on for m in (sets[d[1:]] if d.startswith("@") else [d])]
+        entries[address] = entry
+    return entries
+
+
 def entries_from_document(doc: dict[str, Any], stack: str, target: str) -> tuple[int, dict[str, StateEntry]]:
     """Check a state document (``state push``) and read its entries."""
     if doc.get("version") != STATE_VERSION:
@@ -117,8 +151,8 @@ def entries_from_document(doc: dict[str, Any], stack: str, target: str) -> tuple
         raise SpcsIacError(f"the document is the state of stack {doc.get('stack')} on {doc.get('target')}, "
                            f"not of stack {stack} on {target}")
     try:
-        return int(doc.get("serial", 0)), {a: StateEntry(**e) for a, e in (doc.get("resources") or {}).items()}
-    except TypeError as exc:
+        return int(doc.get("serial", 0)), unpack_resources(doc)
+    except (TypeError, KeyError) as exc:
         raise SpcsIacError(f"the state document has a malformed entry: {exc}") from None
 
 

@@ -31,6 +31,8 @@ from spcs_iac.state.backend import (
     StateBackend,
     StateEntry,
     StateVersion,
+    pack_resources,
+    unpack_resources,
 )
 from spcs_iac.state.files import write_json_atomic
 
@@ -79,8 +81,8 @@ class StateStore(StateBackend):
                                      f"reads {STATE_VERSION})")
                 self.serial = int(data.get("serial", 0))
                 self.pending = set(data.get("pending") or [])
-                self.entries = {a: StateEntry(**e) for a, e in (data.get("resources") or {}).items()}
-            except (ValueError, TypeError, AttributeError) as exc:  # UnicodeDecodeError is a ValueError
+                self.entries = unpack_resources(data)
+            except (ValueError, TypeError, AttributeError, KeyError) as exc:  # UnicodeDecodeError is a ValueError
                 raise self._damaged(self.path, exc) from None
         if self.journal_path.exists():
             self._replay()
@@ -169,7 +171,7 @@ class StateStore(StateBackend):
             "pending": sorted(self.pending),
             "written": {"at": time.time(), "by": f"{_user()}@{socket.gethostname()} pid {os.getpid()}",
                         "command": self._command},
-            "resources": {a: asdict(e) for a, e in sorted(self.entries.items())},
+            **pack_resources(self.entries),
         }
         write_json_atomic(self.path, doc)
         # Each version is kept as a copy of the bytes just written (a copy, not a second name: damage to

@@ -77,3 +77,38 @@ def test_a_writer_killed_mid_write_leaves_a_readable_state(tmp_path):
         with store.locked():  # the next apply folds what the killed one journalled
             pass
         assert not store.journal_path.exists() and StateStore("big", "memory", tmp_path).entries == store.entries
+
+
+def _owned_stack(grants: int, objects: int):
+    from spcs_iac import Database, Grant, Role, Stack
+
+    stack = Stack("owned")
+    role = stack.add(Role(name="OWNER_ROLE"))
+    privileges = ["CREATE DATABASE", "CREATE WAREHOUSE", "CREATE COMPUTE POOL", "CREATE INTEGRATION",
+                  "BIND SERVICE ENDPOINT", "MONITOR USAGE", "EXECUTE TASK", "IMPORT SHARE"]
+    for i in range(grants):
+        stack.add(Grant(to=role, on="ACCOUNT", privileges=[privileges[i]]) if i == 0 else
+                  Grant(to=role, on=f"DB_{i}", on_type="DATABASE", privileges=["USAGE"]))
+    for i in range(objects):
+        stack.add(Database(name=f"OWNED_{i}", owner=role))
+    return stack
+
+
+def test_state_does_not_repeat_the_owner_grants_per_object(tmp_path):
+    """Each object waits for every grant to its owner role; the state keeps that set once, not per object
+    (it grew with objects x grants), and reads it back as the full dependency list."""
+    sizes = {}
+    for grants in (2, 40):
+        state_dir = tmp_path / str(grants)
+        stack = _owned_stack(grants, 200)
+        assert api.apply(stack, "memory", provider=MemoryProvider(target=MemoryTarget()), state_dir=state_dir).ok
+        path = next(state_dir.rglob("owned.memory.json"))
+        sizes[grants] = path.stat().st_size
+        doc = json.loads(path.read_text())
+        assert len(doc["dependency_sets"]) == 1
+        store = StateStore("owned", "memory", state_dir)
+        store.load()
+        owned = store.entries["database.OWNED_7"]
+        assert len([d for d in owned.depends_on if d.startswith("grant.")]) == grants
+    # 38 more grants add their own entries and one list, not 38 x 200 references.
+    assert sizes[40] - sizes[2] < 38 * 1500, sizes

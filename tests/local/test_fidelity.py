@@ -183,7 +183,7 @@ def test_injected_environment_secret_and_token(env: Deployed) -> None:
     code = "import os; s = os.statvfs('/scratch'); print(s.f_blocks * s.f_frsize)"
     assert a.exec_run(["python3", "-c", code]).output.strip() == str(16 * 1024**2).encode()  # memory volume
     catalog = (naming.local_dir(env.state_dir) / f"catalog-{STACK}.json").read_text()
-    assert "s3cr3t" not in catalog and "sha256:" in catalog
+    assert "s3cr3t" not in catalog and "scrypt:" in catalog
 
 
 def test_readiness_decides_which_instances_get_requests(env: Deployed) -> None:
@@ -395,7 +395,8 @@ def test_suspend_resume_keeps_stage_data_and_the_url(env: Deployed) -> None:
     provider.suspend("service", "SVC_A")
     assert all(c.status == "exited" for c in env.containers("svc_a"))
     assert provider.status("SVC_A")["status"] == "SUSPENDED"
-    assert not env.plan().has_changes  # suspended on purpose: not drift
+    # A declared service runs: the plan resumes one found suspended (declare suspended=True to keep it so).
+    assert [sorted(c.changed_fields) for c in env.plan().actionable] == [["suspended"]]
     provider.resume("service", "SVC_A")
     assert env.url() == url and get(url + "/stage/read") == "kept"
     db = env.stack()[1]["db"].name

@@ -160,6 +160,11 @@ class Service(_ContainerService):
     min_ready_instances: Annotated[int | None, Prop(sql="MIN_READY_INSTANCES", fmt=Fmt.INT)] = None
     auto_resume: Annotated[bool | None, Prop(sql="AUTO_RESUME", fmt=Fmt.BOOL, default=True)] = None
     auto_suspend_secs: Annotated[int | None, Prop(sql="AUTO_SUSPEND_SECS", fmt=Fmt.INT, default=0)] = None
+    # A declared service runs: found suspended (by hand, or by its pool's suspension) it is resumed,
+    # unless it suspends itself when idle (auto_suspend_secs) or is declared suspended.
+    suspended: Annotated[bool | None, Prop(fmt=Fmt.SPECIAL, default=False,
+                                           doc="False: kept running (resumed when found suspended); "
+                                               "True: kept suspended")] = None
 
     @field_validator("auto_resume", mode="before")
     @classmethod
@@ -186,6 +191,8 @@ class Service(_ContainerService):
         lo = values["min_instances"]
         values["max_instances"] = values["max_instances"] or lo
         values["min_ready_instances"] = values["min_ready_instances"] or lo
+        if self.suspended is None and self.auto_suspend_secs:
+            values["suspended"] = None  # it suspends itself when idle: either state is fine
         return values
 
 

@@ -71,7 +71,15 @@ class ComputePool(Resource):
         bool | None, Prop(sql="INITIALLY_SUSPENDED", fmt=Fmt.BOOL, update=Update.CREATE_ONLY, readable=False,
                           unset=Unset.IGNORE)
     ] = None
+    # Not managed unless declared: a pool suspends itself after AUTO_SUSPEND_SECS idle and resumes on
+    # demand. A pool that an interrupted instance-family change left suspended is resumed all the same.
+    suspended: Annotated[bool | None, Prop(fmt=Fmt.SPECIAL, unset=Unset.IGNORE,
+                                           doc="True: kept suspended; False: kept running (resumed)")] = None
     comment: Comment = None
+
+    # Changing these suspends the pool, and with it every service on it (ALTER COMPUTE POOL, SUSPEND):
+    # https://docs.snowflake.com/en/sql-reference/sql/alter-compute-pool
+    suspending_fields: ClassVar[tuple[str, ...]] = ("instance_family",)
 
     @field_validator("instance_family", mode="before")
     @classmethod

@@ -260,7 +260,8 @@ def observe_service(p: LocalProvider, req: ReadRequest, rec: Record | None, seen
         return None
     props, rt = dict(rec.get("props") or {}), rec["runtime"]
     containers = seen.containers.get(req.address, [])
-    if rec.get("status") != "SUSPENDED":
+    props["suspended"] = rec.get("status") == "SUSPENDED"  # the running state is compared, as on Snowflake
+    if not props["suspended"]:
         problems = drift(rt, containers, looping(p.host, containers), proxied=bool(edge.proxied(rt)))
         if problems:
             props["spec"] = "drifted: " + "; ".join(problems)
@@ -317,6 +318,10 @@ def put_service(p: LocalProvider, r: Resource, rec: Record, change: Change, ctx:
     rec["edge"] = edge.plan_edge(rt, old.get("edge"))  # endpoint ports: allocated once, then kept
     p.catalog.put(r.address, rec)
     outputs = {"endpoints": edge.public_urls(rt, rec["edge"]), "dns_name": rt["dns"]}
+    want = r.desired().get("suspended")
+    if rec["status"] == "SUSPENDED" and want is False:
+        p.services.resume(rec, ctx.say)  # the new spec is deployed below
+        rec["status"] = "RUNNING"
     if rec["status"] == "SUSPENDED":
         ctx.say(f"    {r.fqn} is suspended: the new spec runs when it is resumed")
         return outputs
@@ -324,6 +329,8 @@ def put_service(p: LocalProvider, r: Resource, rec: Record, change: Change, ctx:
         p.services.deploy(rt, rec["edge"], ctx.say)
     finally:
         p.catalog.patch(r.address, edge=rec["edge"])  # a port taken by another program may have moved
+    if want is True:
+        p.services.suspend(p.catalog.get(r.address) or rec, ctx.say)
     return {**outputs, "endpoints": edge.public_urls(rt, rec["edge"])}
 
 

@@ -19,9 +19,10 @@ from spcs_iac.model.base import Resource
 from spcs_iac.plan.model import Action, Change
 from spcs_iac.plan.target import ApplyContext, Observed, Provider, ReadRequest
 from spcs_iac.targets.images import DockerImages, ImageTool
-from spcs_iac.targets.snowflake import runtime
+from spcs_iac.targets.snowflake import runtime, timeouts
 from spcs_iac.targets.snowflake.adapters import ADAPTERS
 from spcs_iac.targets.snowflake.connection import Db, Session, _short, resolve_params
+from spcs_iac.targets.snowflake.contents import unmanaged_contents
 from spcs_iac.targets.snowflake.images import SnowflakeImages, registry_auth
 from spcs_iac.targets.snowflake.read import Reader
 from spcs_iac.targets.snowflake.sql import Step, Stmt, Upload, Wait, ident, literal, marking
@@ -101,6 +102,11 @@ class SnowflakeProvider(Provider):
         steps, self._display_role = with_role_switches(steps, self._display_role, self.db.default_role)
         return [s.render(display=True) for s in steps]
 
+    def contents(self, change: Change, managed: Mapping[str, Resource | None]) -> list[str]:
+        if change.kind not in ("database", "schema", "stage") or not self.db.allowed:
+            return []
+        return unmanaged_contents(self.db, change.kind, change.name, managed)
+
     # ---- applying ---------------------------------------------------------------------------------------
     def create(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
         r = _resource(change)
@@ -146,6 +152,8 @@ class SnowflakeProvider(Provider):
     def _run(self, sess: Session, step: Stmt) -> None:
         try:
             self.db.run(sess, step)
+        except timeouts.NoAnswer:
+            raise  # no job logs to fetch from an account that does not answer
         except ProviderError as exc:
             if step.parts and step.parts[0] == "EXECUTE JOB SERVICE" and "NAME =" in step.parts:
                 fqn = str(step.parts[step.parts.index("NAME =") + 1])

@@ -174,6 +174,8 @@ def create_service(r: Resource, outputs: Outputs) -> list[Step]:
         stmt("CREATE", r.sql_type, r.fqn, _value_clause(r, "compute_pool"), source,
              property_parts(r, overrides={"COMMENT": _stamped_comment(r, outputs)}), role=owner_role(r)),
         Wait("service_ready", r.fqn, owner_role(r)),
+        *([stmt("ALTER", r.sql_type, r.fqn, "SUSPEND", role=owner_role(r))] if getattr(r, "suspended", None)
+          else []),
     ]
 
 
@@ -203,19 +205,29 @@ def create_function(r: Resource, outputs: Outputs) -> list[Step]:
 
 
 # ---- UPDATE specials ------------------------------------------------------------------------------------------
+def create_pool(r: Resource, outputs: Outputs) -> list[Step]:
+    steps: list[Step] = [stmt("CREATE", r.sql_type, r.fqn, property_parts(r), role=owner_role(r))]
+    if getattr(r, "suspended", None) and not getattr(r, "initially_suspended", None):
+        steps.append(stmt("ALTER", r.sql_type, r.fqn, "SUSPEND", role=owner_role(r)))
+    return steps
+
+
 def update_pool(change: Change, changed: list[FieldDecl], role: str | None, outputs: Outputs,
                 rule: AlterRule) -> list[Step] | None:
-    """INSTANCE_FAMILY changes only while the pool is fully suspended (§9.3)."""
+    """INSTANCE_FAMILY changes only while the pool is fully suspended (§9.3); the pool then runs again
+    unless it is declared suspended. ``suspended`` alone is SUSPEND or RESUME."""
     r = _desired(change)
-    if not any(d.name == "instance_family" for d in changed):
-        return None
     head = ("ALTER", r.sql_type, r.fqn)
-    return [
-        stmt(*head, "SUSPEND", role=role),
-        Wait("pool_suspended", r.fqn, role),
-        *alter_statements(r, r.fqn, changed, role, rule),
-        stmt(*head, "RESUME", role=role),
-    ]
+    rest = [d for d in changed if d.name != "suspended"]
+    keep_suspended = getattr(r, "suspended", None) is True
+    if any(d.name == "instance_family" for d in rest):
+        steps: list[Step] = [stmt(*head, "SUSPEND", role=role), Wait("pool_suspended", r.fqn, role),
+                             *alter_statements(r, r.fqn, rest, role, rule)]
+        return steps if keep_suspended else [*steps, stmt(*head, "RESUME", role=role)]
+    steps = list(alter_statements(r, r.fqn, rest, role, rule)) if rest else []
+    if len(rest) < len(changed):
+        steps.append(stmt(*head, "SUSPEND" if keep_suspended else "RESUME", role=role))
+    return steps
 
 
 def update_service(change: Change, changed: list[FieldDecl], role: str | None, outputs: Outputs,
@@ -223,20 +235,30 @@ def update_service(change: Change, changed: list[FieldDecl], role: str | None, o
     """A spec change is an upgrade (§11.2); the comment then carries the new spec stamp."""
     r = _desired(change)
     names = {d.name for d in changed}
+    running = _running_steps(r, role) if "suspended" in names else []
+    changed = [d for d in changed if d.name != "suspended"]
     if not names & {"spec", "comment", *SPEC_LOCATION}:
-        return None
+        return [*alter_statements(r, r.fqn, changed, role, rule), *running] if changed else running
     rest = [d for d in changed if d.name not in ("spec", "comment", *SPEC_LOCATION)]
     stamp = ("COMMENT", ids.string_literal(_stamped_comment(r, outputs)))
     if not names & {"spec", *SPEC_LOCATION}:
-        return list(alter_statements(r, r.fqn, rest, role, rule, extra_sets=[stamp]))
+        return [*alter_statements(r, r.fqn, rest, role, rule, extra_sets=[stamp]), *running]
     steps: list[Step] = list(alter_statements(r, r.fqn, rest, role, rule))
     first, source = spec_source(r, outputs, role)
     steps.extend(first)
     steps.append(stmt("ALTER", r.sql_type, r.fqn, source, role=role))
-    steps.append(Wait("service_ready", r.fqn, role))
+    if not running:
+        steps.append(Wait("service_ready", r.fqn, role))
     # Stamped last: if the upgrade fails, the old stamp makes the next plan retry it.
     steps.extend(alter_statements(r, r.fqn, [], role, rule, extra_sets=[stamp]))
-    return steps
+    return [*steps, *running]
+
+
+def _running_steps(r: Resource, role: str | None) -> list[Step]:
+    """Bring a service to its declared running state: RESUME (and wait until READY), or SUSPEND."""
+    if getattr(r, "suspended", None):
+        return [stmt("ALTER", r.sql_type, r.fqn, "SUSPEND", role=role)]
+    return [stmt("ALTER", r.sql_type, r.fqn, "RESUME", role=role), Wait("service_ready", r.fqn, role)]
 
 
 SPEC_LOCATION = ("spec_stage", "spec_file")  # where the spec is read from: a change re-runs the upgrade

@@ -183,6 +183,11 @@ def stage_type(value: Any) -> Any:
     return None if is_null(value) else STAGE_TYPES.get(str(value).strip().upper(), str(value).strip().upper())
 
 
+def is_suspended(value: Any) -> bool:
+    """A service's ``status`` or a pool's ``state`` -> whether it is (being) suspended."""
+    return str(value or "").strip().upper() in ("SUSPENDED", "SUSPENDING")
+
+
 def job_outcome(value: Any) -> str:
     """A job's status -> its outcome: a job still running counts as DONE until it fails."""
     return JOB_OUTCOME.get(str(value or "").strip().upper(), "DONE")
