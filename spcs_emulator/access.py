@@ -41,12 +41,16 @@ CREATE_ON_ACCOUNT: dict[str, tuple[str, ...]] = {
 
 
 def roles(ctx: Ctx, primary_only: bool = False) -> set[str]:
-    """The roles the statement acts with: primary (+ secondary) roles and everything they inherit."""
-    out = ctx.cat.closure(ctx.session.role)
-    if not primary_only:
-        for role in secondary_roles(ctx):
-            out |= ctx.cat.closure(role)
-    return out
+    """The roles the statement acts with: primary (+ secondary) roles and everything they inherit (worked out
+    once per statement: a statement checks them many times, each walk reads every grant)."""
+    key = (ctx.session.role, primary_only, tuple(ctx.session.secondary))
+    if key not in ctx.role_sets:
+        out = ctx.cat.closure(ctx.session.role)
+        if not primary_only:
+            for role in secondary_roles(ctx):
+                out |= ctx.cat.closure(role)
+        ctx.role_sets[key] = out
+    return set(ctx.role_sets[key])
 
 
 def secondary_roles(ctx: Ctx) -> list[str]:

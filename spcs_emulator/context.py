@@ -32,6 +32,9 @@ class Session:
     schema: str | None = None
     # USE SECONDARY ROLES: ["ALL"], role names, or [] (NONE, the emulator's default for new sessions).
     secondary: list[str] = field(default_factory=list)
+    # Session parameters the emulator acts on (upper-case name -> value): MULTI_STATEMENT_COUNT.
+    parameters: dict[str, str] = field(default_factory=dict)
+    query_ids: list[str] = field(default_factory=list)  # the session's statements, oldest first (LAST_QUERY_ID)
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Ctx:
     or_replace: bool = False
     # Work to run after the catalog lock is released (e.g. waiting for a synchronous job).
     after: Callable[[], Result] | None = None
+    role_sets: dict[tuple[Any, ...], set[str]] = field(default_factory=dict)  # access.roles, per statement
 
     @property
     def role(self) -> str:

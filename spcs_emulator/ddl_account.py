@@ -81,12 +81,22 @@ def use_schema(ctx: Ctx, p: Parser) -> Result:
 
 @handles("ALTER SESSION")
 def alter_session(ctx: Ctx, p: Parser) -> Result:
-    """Accepted and ignored (session parameters are not modelled)."""
-    if not (p.accept_kw("SET") or p.accept_kw("UNSET")):
+    """Kept: the parameters the emulator acts on (MULTI_STATEMENT_COUNT); others are accepted and ignored."""
+    unset = p.accept_kw("UNSET")
+    if not (unset or p.accept_kw("SET")):
         raise p.error()
     while not p.at_end():
-        p.next()
+        tok = p.next()
+        if tok.kind != "ident" or tok.value not in KEPT_SESSION_PARAMETERS:
+            continue
+        if unset:
+            ctx.session.parameters.pop(tok.value, None)
+        elif p.accept_punct("="):
+            ctx.session.parameters[tok.value] = str(p.value().value)
     return ok()
+
+
+KEPT_SESSION_PARAMETERS = frozenset({"MULTI_STATEMENT_COUNT"})
 
 
 # -- ROLE ---------------------------------------------------------------------------------------

@@ -9,22 +9,25 @@ import secrets
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import ddl_account, ddl_objects, functions, grants, pools, repos, services, tables  # noqa: F401  (registration)
+from . import ddl_account, ddl_objects, functions, grants, pools, repos, result_scan, services, tables  # noqa: F401
 from .catalog import Catalog
 from .context import Ctx, Session
 from .data import DataEngine
+from .ddl_account import KEPT_SESSION_PARAMETERS
 from .errors import SqlError, simulated_failure
 from .parser import Parser
 from .registry import HANDLERS, lookup
 from .results import Result
+from .silence import Silence
 
 MUTATING = {"CREATE", "ALTER", "DROP", "GRANT", "REVOKE", "EXECUTE"}
 DEFAULT_REGISTRY_HOST = "emu-account.registry.snowflakecomputing.com"
+KEPT_RESULTS = 20_000  # past results kept for RESULT_SCAN and GET /queries/<id>/result
 EndpointHandler = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -53,6 +56,7 @@ class Emulator:
         self.latency_ms = latency_ms
         self.fail_at = fail_at
         self.fail_matching = fail_matching
+        self.fail_mode = "before"
         self.registry_host = registry_host
         self.ready_delay_s = ready_delay_s
         self.account = account
@@ -66,58 +70,107 @@ class Emulator:
         self.images: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         self.stage_files: dict[tuple[tuple[str, ...], str], str] = {}
         self.uploads: dict[str, tuple[tuple[str, ...], str]] = {}  # presigned-URL token -> (stage, path)
+        # Results of past statements by query id, with the user who ran them (RESULT_SCAN); the newest kept.
+        self._results: OrderedDict[str, tuple[str, Result]] = OrderedDict()
         self.cat = Catalog.fresh(time.time())
         # Table rows: beside the state file when there is one (DuckDB keeps them on disk), else in memory.
         self.data = DataEngine(Path(str(self.state_file) + ".duckdb") if self.state_file else None)
         self._mutations = 0
         self._stats: Counter[str] = Counter()  # first keyword -> count
         self._statements: list[str] = []
+        self._round_trips: Counter[str] = Counter()  # HTTP requests served, by kind (see round_trip)
+        self.sleep: Callable[[float], None] = time.sleep  # how round_trip waits (tests may watch it)
+        self.silence = Silence()  # inject(hang=...): the account stops answering (silence.py)
         self._next_session = 1
         if self.state_file and self.state_file.exists():
             self.load_state(self.state_file)
 
     # -- test hooks -----------------------------------------------------------------------------
     def inject(self, **kw: Any) -> None:
-        """Change ``latency_ms``, ``fail_at``, ``fail_matching`` or ``ready_delay_s`` at runtime.
+        """Change ``latency_ms``, ``fail_at``, ``fail_matching``, ``fail_mode`` or ``ready_delay_s`` at runtime,
+        or stop answering: ``hang=True`` now, ``hang_matching=REGEX`` at that statement (:mod:`.silence`).
 
         ``fail_at`` counts mutating statements from the moment it is set (1 = the next one).
+        ``fail_mode`` says when the injected fault strikes: ``"before"`` the statement takes effect (the
+        default), or ``"after"`` it took effect, as when the reply is lost on the way back.
         """
+        if "hang_matching" in kw:
+            self.silence.matching = kw.pop("hang_matching")
+        if "hang" in kw:
+            self.silence.hang(bool(kw.pop("hang")))
         with self.lock:
             for key, value in kw.items():
-                if key not in ("latency_ms", "fail_at", "fail_matching", "ready_delay_s"):
+                if key not in ("latency_ms", "fail_at", "fail_matching", "fail_mode", "ready_delay_s"):
                     raise TypeError(f"unknown injection {key!r}")
                 setattr(self, key, value)
             if "fail_at" in kw:
                 self._mutations = 0
+            if self.fail_mode not in ("before", "after"):
+                raise ValueError(f"fail_mode must be 'before' or 'after', not {self.fail_mode!r}")
 
     def stats(self) -> dict[str, Any]:
+        """Statements run (``total``, ``by_keyword``, ``mutating``, ``statements``) and HTTP requests served
+        (``round_trips``, ``round_trips_by_kind``: login, query, result, status, upload, telemetry, ...)."""
         with self.lock:
             return {
                 "total": sum(self._stats.values()),
                 "by_keyword": dict(self._stats),
                 "mutating": sum(n for k, n in self._stats.items() if k in MUTATING),
                 "statements": list(self._statements),
+                "round_trips": sum(self._round_trips.values()),
+                "round_trips_by_kind": dict(self._round_trips),
             }
 
     def reset_stats(self) -> None:
         with self.lock:
             self._stats.clear()
             self._statements.clear()
+            self._round_trips.clear()
+
+    def remember(self, query_id: str, session: Session, result: Result) -> None:
+        """Keep a statement's result for RESULT_SCAN and count it in the session's history (LAST_QUERY_ID)."""
+        with self.lock:
+            session.query_ids.append(query_id)
+            del session.query_ids[:-KEPT_RESULTS]
+            self._results[query_id] = (session.user, result)
+            while len(self._results) > KEPT_RESULTS:
+                self._results.popitem(last=False)
+
+    def past_result(self, query_id: str, user: str) -> Result | None:
+        """A remembered result, to the user who ran the statement only."""
+        with self.lock:
+            found = self._results.get(query_id)
+        return found[1] if found is not None and found[0] == user else None
+
+    def round_trip(self, kind: str) -> None:
+        """One HTTP request reached the account: count it and pay the injected network latency
+        (``latency_ms``) once, however many statements it carries."""
+        with self.lock:
+            self._round_trips[kind] += 1
+            delay = self.latency_ms / 1000.0
+        if delay:
+            self.sleep(delay)
+        self.silence.hold()
 
     def reset(self) -> None:
         """Forget every object, grant, statistic and injected fault (sessions stay logged in)."""
+        self.silence.answer()
         with self.lock:
             self.cat = Catalog.fresh(time.time())
             self.reset_stats()
             self.fail_at = None
             self.fail_matching = None
+            self.fail_mode = "before"
             self.latency_ms = 0
             self._mutations = 0
             self.images.clear()
+            self.stage_files.clear()
+            self._results.clear()
             self.data.reset()
             for session in self.sessions.values():
                 session.role = "ACCOUNTADMIN"
                 session.database = session.schema = session.warehouse = None
+                session.parameters.clear()
 
     def register_endpoint(self, service_fqn: str, endpoint: str, path: str, handler: EndpointHandler) -> None:
         """Handle service-function calls routed to ``service_fqn``'s ``endpoint`` at ``path``.
@@ -147,8 +200,6 @@ class Emulator:
         if m is None:
             raise SqlError("001003", "42000", "SQL compilation error:\nsyntax error in PUT: expected "
                            "PUT 'file://<path>' @<stage>[/<path>] [AUTO_COMPRESS = ...] [OVERWRITE = ...]")
-        if self.latency_ms:
-            time.sleep(self.latency_ms / 1000.0)
         with self.lock:
             self._statements.append(sql)
             self._stats["PUT"] += 1
@@ -182,6 +233,11 @@ class Emulator:
             self.save_state(self.state_file)
         return True
 
+    def _forget_stage_files(self) -> None:
+        """A dropped stage takes its files with it, as do its schema and database."""
+        for key in [k for k in self.stage_files if self.cat.get("STAGE", tuple(k[0])) is None]:
+            del self.stage_files[key]
+
     def put_stage_file(self, stage_fqn: str, path: str, content: str) -> None:
         """Provide a file on a stage (e.g. a service spec used by ``FROM @stage SPECIFICATION_FILE``)."""
         key = tuple(Parser(stage_fqn).name())
@@ -206,7 +262,8 @@ class Emulator:
 
     # -- sessions -------------------------------------------------------------------------------
     def login(self, user: str, role: str | None = None, warehouse: str | None = None,
-              database: str | None = None, schema: str | None = None) -> Session:
+              database: str | None = None, schema: str | None = None,
+              parameters: dict[str, Any] | None = None) -> Session:
         with self.lock:
             granted = self.user_roles(user)
             role_name = _session_ident(role) or ("ACCOUNTADMIN" if "ACCOUNTADMIN" in granted else min(granted))
@@ -218,6 +275,8 @@ class Emulator:
                     "e.g. PUBLIC.",
                 )
             session = Session(secrets.token_urlsafe(24), self._next_session, user, role_name)
+            session.parameters = {k.upper(): str(v) for k, v in (parameters or {}).items()
+                                  if k.upper() in KEPT_SESSION_PARAMETERS}
             self._next_session += 1
             wh = _session_ident(warehouse)
             if wh and self.cat.get("WAREHOUSE", (wh,)):
@@ -255,8 +314,7 @@ class Emulator:
 
     # -- execution ------------------------------------------------------------------------------
     def execute(self, session: Session, sql: str) -> Result:
-        if self.latency_ms:
-            time.sleep(self.latency_ms / 1000.0)
+        self.silence.statement(sql)
         with self.lock:
             self._statements.append(sql)
             ctx = Ctx(self, session, self.cat, sql)
@@ -264,8 +322,9 @@ class Emulator:
             self._stats[words[0] if words else ""] += 1
             if not words:
                 raise SqlError("000900", "42000", "Empty SQL statement.")
+            lost_reply = False
             if words[0] in MUTATING and words[:2] != ["ALTER", "SESSION"]:
-                self._maybe_fail(sql)
+                lost_reply = self._maybe_fail(sql)
             parser = Parser(sql)
             skip = 0
             if words[:3] == ["CREATE", "OR", "REPLACE"]:
@@ -277,7 +336,9 @@ class Emulator:
                 raise parser.error(parser.peek(_known_prefix(words) + skip))
             n, handler = found
             parser.i = n + skip
-            if words[0] == "SELECT" and tables.reads_tables(parser):
+            if words[0] == "SELECT" and result_scan.is_result_scan(parser):
+                result = result_scan.select(ctx, parser)
+            elif words[0] == "SELECT" and tables.reads_tables(parser):
                 result = tables.select_rows(ctx)
             else:
                 try:
@@ -289,20 +350,29 @@ class Emulator:
                     result = tables.select_rows(ctx)
             if words[:2] in (["DROP", "DATABASE"], ["DROP", "SCHEMA"]):
                 self.data.sync(ctx)
+            if words[0] == "DROP":
+                self._forget_stage_files()
             if words[0] in MUTATING and self.state_file:
                 self.save_state(self.state_file)
+            if lost_reply:
+                raise simulated_failure(sql)
         if ctx.after is not None:
             return ctx.after()
         return result
 
-    def _maybe_fail(self, sql: str) -> None:
+    def _maybe_fail(self, sql: str) -> bool:
+        """Raise the injected fault now (mode "before"), or return True to raise it once the statement
+        has taken effect (mode "after")."""
         self._mutations += 1
-        if self.fail_at is not None and self._mutations == self.fail_at:
+        hit = self.fail_at is not None and self._mutations == self.fail_at
+        if hit:
             self.fail_at = None
-            raise simulated_failure(sql)
-        if self.fail_matching and re.search(self.fail_matching, sql, flags=re.IGNORECASE):
+        elif self.fail_matching and re.search(self.fail_matching, sql, flags=re.IGNORECASE):
             self.fail_matching = None
+            hit = True
+        if hit and self.fail_mode == "before":
             raise simulated_failure(sql)
+        return hit
 
 
 _PUT = re.compile(r"^\s*PUT\s+'?file://(?P<src>[^'\s]+)'?\s+(?P<loc>'@[^']*'|@\S+)(?P<opts>.*?);?\s*$",

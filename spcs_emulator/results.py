@@ -13,6 +13,7 @@ TIMESTAMP = "timestamp_ltz"
 BOOLEAN = "boolean"
 REAL = "real"
 VARIANT = "variant"
+OBJECT = "object"
 
 
 @dataclass
@@ -37,7 +38,7 @@ class Result:
                 "scale": None,
                 "collation": None,
             }
-            if typ == TEXT or typ == VARIANT:
+            if typ in (TEXT, VARIANT, OBJECT):
                 col["length"] = 16777216
                 col["byteLength"] = 16777216
             elif typ == FIXED:
@@ -64,7 +65,7 @@ def _encode(value: Any, typ: str) -> str | None:
         return f"{float(value):.3f}"
     if typ == BOOLEAN:
         return "1" if value else "0"  # how JSON result sets carry BOOLEAN (connector 3.12 reads "1"/"TRUE")
-    if typ == VARIANT:
+    if typ in (VARIANT, OBJECT):
         return value if isinstance(value, str) else json.dumps(value)
     if isinstance(value, bool):
         return "true" if value else "false"

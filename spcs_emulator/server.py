@@ -8,7 +8,10 @@ Endpoints (all JSON; request bodies may be gzip-compressed):
 * ``POST /queries/v1/abort-request``, ``POST /session/heartbeat``, ``POST /session/token-request``,
   ``POST /telemetry/send`` - acknowledged.
 * ``POST /session?delete=true`` (logout; also ``DELETE /session``).
-* ``GET /monitoring/queries/<id>`` and ``GET /queries/<id>/result`` - status/result of past queries.
+* ``GET /monitoring/queries/<id>`` and ``GET /queries/<id>/result`` - status/result of past queries (a
+  multi-statement request's children are fetched this way, one request each: :mod:`.multi`).
+
+Every request is one round trip: :meth:`Emulator.round_trip` counts it by kind and pays the injected latency.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from . import multi
 from .context import Session
-from .engine import DEFAULT_REGISTRY_HOST, Emulator
+from .engine import DEFAULT_REGISTRY_HOST, KEPT_RESULTS, Emulator
 from .errors import SqlError
-from .results import Result
+from .results import TEXT, Result
+from .silence import Unanswered
 
 _TOKEN = re.compile(r'Snowflake Token="([^"]*)"')
 SESSION_PARAMETERS = [
@@ -39,12 +44,23 @@ SESSION_PARAMETERS = [
     {"name": "CLIENT_SESSION_KEEP_ALIVE", "value": False},
     {"name": "CLIENT_SESSION_KEEP_ALIVE_HEARTBEAT_FREQUENCY", "value": 3600},
 ]
+# Request path -> the kind of round trip it counts as.
+ROUND_TRIP_KINDS = (("/session/v1/login-request", "login"), ("/queries/v1/query-request", "query"),
+                    ("/monitoring/queries/", "status"), ("/queries/", "result"), ("/session/heartbeat", "heartbeat"),
+                    ("/session/token-request", "token"), ("/telemetry/", "telemetry"), ("/session", "logout"),
+                    ("/stage-upload/", "upload"))
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body are separate writes; avoid 40 ms delayed-ACK stalls
     server: _Server
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except Unanswered:  # the account stopped answering (silence.py): close without a reply
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         if self.server.verbose:
@@ -84,10 +100,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _ok(data: Any = None) -> dict[str, Any]:
         return {"success": True, "code": None, "message": None, "data": data}
 
+    def _round_trip(self) -> None:
+        path = urlparse(self.path).path
+        kind = next((k for prefix, k in ROUND_TRIP_KINDS if path.startswith(prefix)), "other")
+        self.server.emulator.round_trip(kind)
+
     # -- routing --------------------------------------------------------------------------------
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
         url = urlparse(self.path)
         body = self._body()
+        self._round_trip()
         if url.path == "/session/v1/login-request":
             return self._login(parse_qs(url.query), body)
         if url.path == "/session" and "delete=true" in url.query:
@@ -109,20 +131,23 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:  # noqa: N802 - the connector uploads a PUT's file to the presigned URL
         m = re.fullmatch(r"/stage-upload/([0-9a-f]+)(/.*)?", urlparse(self.path).path)
         data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._round_trip()
         if m is None or not self.server.emulator.finish_upload(m.group(1), data):
             return self._send({"message": "unknown upload"}, 404)
         self._send({}, 200)
 
     def do_DELETE(self) -> None:  # noqa: N802
+        self._round_trip()
         if urlparse(self.path).path == "/session":
             return self._logout()
         self._send({"success": False, "code": "390400", "message": "Unknown endpoint", "data": None}, 404)
 
     def do_GET(self) -> None:  # noqa: N802
         path = urlparse(self.path).path
+        self._round_trip()
         if self._session() is None:
             return self._unauthorized()
-        m = re.fullmatch(r"/monitoring/queries/([^/]+)", path)
+        m = re.fullmatch(r"/monitoring/queries/+([^/]+)", path)  # connector 5 sends ".../queries//<id>"
         if m:
             known = m.group(1) in self.server.results
             status = "SUCCESS" if known else "NO_DATA"
@@ -141,8 +166,10 @@ class _Handler(BaseHTTPRequestHandler):
             return (query.get(name) or [None])[0] or None
 
         try:
+            params = data.get("SESSION_PARAMETERS")
             session = self.server.emulator.login(str(data.get("LOGIN_NAME") or "user"), q("roleName"),
-                                                 q("warehouse"), q("databaseName"), q("schemaName"))
+                                                 q("warehouse"), q("databaseName"), q("schemaName"),
+                                                 params if isinstance(params, dict) else None)
         except SqlError as exc:
             return self._send({"success": False, "code": exc.code, "message": exc.message, "headers": None,
                                "data": {"nextAction": "RETRY_LOGIN", "authnMethod": "USERNAME_PASSWORD"}})
@@ -172,28 +199,71 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.verbose:
             sys.stderr.write(f"[sql] {sql}\n")
         try:
+            count = multi.desired_count(body.get("parameters"), session.parameters)
+            pieces = multi.split(sql)
+            if len(pieces) > 1 or count not in (0, 1):
+                if count and count != len(pieces):
+                    raise multi.count_mismatch(len(pieces), count)
+                return self._send(self._multi(session, pieces, query_id))
             if sql.lstrip()[:4].upper() == "PUT ":
                 host, port = self.server.server_address[:2]
                 data = self.server.emulator.prepare_upload(session, sql, f"http://{host}:{port}")
                 return self._send(self._ok({**data, "queryId": query_id}))
             result = self.server.emulator.execute(session, sql)
         except SqlError as exc:
-            return self._send({
-                "success": False, "code": exc.code, "message": exc.message, "headers": None,
-                "data": {"sqlState": exc.sqlstate, "queryId": query_id, "errorCode": exc.code,
-                         "internalError": exc.code == "000603", "errorMessage": exc.message, "age": 0,
-                         "type": "COMPILATION", "line": -1, "pos": -1},
-            })
+            return self._send(self._failure(exc, query_id))
         except Exception as exc:  # an emulator bug must not kill the connection
-            self.server.emulator.internal_errors.append(f"{sql[:200]}: {type(exc).__name__}: {exc}")
-            return self._send({
-                "success": False, "code": "000603", "headers": None,
-                "message": f"SQL execution internal error: emulator bug: {type(exc).__name__}: {exc}",
-                "data": {"sqlState": "XX000", "queryId": query_id, "errorCode": "000603", "internalError": True},
-            })
+            return self._send(self._internal_error(sql, exc, query_id))
         payload = self._ok(self._result_data(result, session, query_id))
+        self.server.emulator.remember(query_id, session, result)
         self.server.remember(query_id, payload)
         self._send(payload)
+
+    def _multi(self, session: Session, pieces: list[multi.Piece], query_id: str) -> dict[str, Any]:
+        """Run the statements one by one; the reply names each one's result by its query id."""
+        if session.warehouse is None:
+            raise multi.no_warehouse()
+        if any(p.text[:4].upper() in ("PUT ", "GET ") for p in pieces):
+            raise multi.not_in_multi("PUT/GET")
+        ids: list[str] = []
+        types: list[str] = []
+        for piece in pieces:
+            try:
+                result = self.server.emulator.execute(session, piece.text)
+            except SqlError as exc:
+                return self._failure(multi.statement_failed(piece, exc), query_id)
+            except Exception as exc:  # an emulator bug must not kill the connection
+                return self._internal_error(piece.text, exc, query_id)
+            child = str(uuid.uuid4())
+            self.server.emulator.remember(child, session, result)
+            self.server.remember(child, self._ok(self._result_data(result, session, child)))
+            ids.append(child)
+            types.append(str(result.statement_type))
+        summary = Result([(multi.SUMMARY_COLUMN, TEXT)], [[multi.SUMMARY]], statement_type=multi.MULTI_STATEMENT_TYPE)
+        data = self._result_data(summary, session, query_id)
+        data["rowtype"][0]["nullable"] = False
+        data.update(resultIds=",".join(ids), resultTypes=",".join(types))
+        payload = self._ok(data)
+        self.server.emulator.remember(query_id, session, summary)
+        self.server.remember(query_id, payload)
+        return payload
+
+    @staticmethod
+    def _failure(exc: SqlError, query_id: str) -> dict[str, Any]:
+        return {
+            "success": False, "code": exc.code, "message": exc.message, "headers": None,
+            "data": {"sqlState": exc.sqlstate, "queryId": query_id, "errorCode": exc.code,
+                     "internalError": exc.code == "000603", "errorMessage": exc.message, "age": 0,
+                     "type": "COMPILATION", "line": -1, "pos": -1},
+        }
+
+    def _internal_error(self, sql: str, exc: Exception, query_id: str) -> dict[str, Any]:
+        self.server.emulator.internal_errors.append(f"{sql[:200]}: {type(exc).__name__}: {exc}")
+        return {
+            "success": False, "code": "000603", "headers": None,
+            "message": f"SQL execution internal error: emulator bug: {type(exc).__name__}: {exc}",
+            "data": {"sqlState": "XX000", "queryId": query_id, "errorCode": "000603", "internalError": True},
+        }
 
     @staticmethod
     def _result_data(result: Result, session: Session, query_id: str) -> dict[str, Any]:
@@ -223,7 +293,7 @@ class _Server(ThreadingHTTPServer):
     def remember(self, query_id: str, payload: dict[str, Any]) -> None:
         with self._results_lock:
             self.results[query_id] = payload
-            while len(self.results) > 200:
+            while len(self.results) > KEPT_RESULTS:
                 self.results.popitem(last=False)
 
 
@@ -275,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Snowflake account emulator for spcs-iac (HTTP, JSON results).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--latency-ms", type=float, default=0)
+    parser.add_argument("--latency-ms", type=float, default=0, help="network latency, paid once per HTTP request")
     parser.add_argument("--registry-host", default=DEFAULT_REGISTRY_HOST)
     parser.add_argument("--state", default=None, help="JSON file the catalog is loaded from and saved to")
     parser.add_argument("--ready-delay", type=float, default=0.2, help="seconds until services are RUNNING")

@@ -9,8 +9,9 @@ from typing import Any
 from tests.conformance.conftest import ROOT, run
 
 SUITES = ["tests/emulator/test_emu_protocol.py", "tests/emulator/test_emu_access.py",
+          "tests/emulator/test_emu_multi.py", "tests/snowflake/test_batched_read.py",
           "tests/snowflake/test_emulator.py::test_every_kind_plan_apply_plan_destroy",
-          "tests/snowflake/test_function_grants.py"]
+          "tests/snowflake/test_function_grants.py", "tests/snowflake/test_timeouts.py"]
 
 
 def test_the_oldest_allowed_connector_works(client_env: Any) -> None:

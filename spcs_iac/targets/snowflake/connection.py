@@ -4,6 +4,8 @@ Parameters come from (lowest to highest precedence): a named connection in
 ``$SNOWFLAKE_HOME/connections.toml`` (``[NAME]``) or ``config.toml`` (``[connections.NAME]``),
 ``SNOWFLAKE_CONNECTIONS_<NAME>_<KEY>`` and ``SNOWFLAKE_<KEY>`` environment variables, and the options
 passed to the provider. Credentials are never printed: errors name the parameters, not their values.
+Every connection gets timeouts by default (:mod:`.timeouts`): an account that stops answering fails the
+statement in flight, and later ones are refused at once for a while, instead of holding the run.
 
 A small pool of sessions lets independent operations run in parallel; each operation borrows one
 session for its whole run, so ``USE ROLE`` in one operation cannot leak into another.
@@ -16,13 +18,14 @@ import threading
 import time
 import tomllib
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from spcs_iac.errors import ProviderError
 from spcs_iac.model import identifiers as ids
+from spcs_iac.targets.snowflake import timeouts
 from spcs_iac.targets.snowflake.sql import Stmt, scrub
 
 # Option names accepted from files, environment and callers, mapped to snowflake.connector's names.
@@ -35,9 +38,10 @@ ENV_KEYS = (
     "ACCOUNT", "USER", "PASSWORD", "ROLE", "WAREHOUSE", "DATABASE", "SCHEMA", "HOST", "PORT", "PROTOCOL",
     "AUTHENTICATOR", "PRIVATE_KEY_PATH", "PRIVATE_KEY_FILE", "PRIVATE_KEY_PASSPHRASE", "PRIVATE_KEY_FILE_PWD",
     "TOKEN", "TOKEN_FILE_PATH", "REGION", "PASSCODE", "OKTA_USERNAME", "LOGIN_TIMEOUT",
+    "SOCKET_TIMEOUT", "NETWORK_TIMEOUT", "CONNECT_TIMEOUT", "RETRY_TIMEOUT", "RETRY_MAX_ATTEMPTS",  # timeouts.py
 )
 SECRET_KEYS = ("password", "token", "private_key_password", "passcode", "private_key", "oauth_client_secret")
-INT_KEYS = ("port", "login_timeout", "network_timeout", "connect_timeout")
+INT_KEYS = ("port", *timeouts.KEYS)
 READ_CACHEABLE = ("SHOW", "DESC")
 
 
@@ -132,11 +136,18 @@ def _connect(params: Mapping[str, Any]) -> Any:
 
     check_params(params)
     quiet_local_connector(params.get("host"))
+    ready = timeouts.connector_params(params, timeouts.connector_version())
+    began = time.monotonic()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return snowflake.connector.connect(**params)
+            return snowflake.connector.connect(**ready)
     except Exception as exc:  # the connector raises many types; never echo parameter values
+        waited = time.monotonic() - began
+        if timeouts.no_answer(exc, waited, float(ready["login_timeout"] or timeouts.LOGIN_TIMEOUT)):
+            raise timeouts.NoAnswer(
+                f"cannot connect to Snowflake account {params.get('account')!r}: it did not answer within "
+                f"{waited:.0f} s (login); run the command again once it answers") from None
         text = scrub(str(exc), [str(params[k]) for k in SECRET_KEYS if params.get(k)])
         raise ProviderError(
             f"cannot connect to Snowflake account {params.get('account')!r} as user {params.get('user')!r}: {text}"
@@ -169,6 +180,11 @@ class Db:
         self._cache: dict[str, list[dict[str, Any]]] = {}
         self.count = 0  # every statement sent, USE ROLE included
         self.log: list[str] = []  # display form of every statement sent
+        # Whether the account takes several statements per request here (batch.py): None = not tried yet.
+        self.multi_statement: bool | None = None
+        # When the account last stopped answering, and at which statement: later statements are refused at
+        # once for a while rather than each waiting out its own timeouts.
+        self._silent: tuple[float, str] | None = None
         configured = self.params.get("role")
         self._default_role = ids.quote(ids.normalize(str(configured))) if configured else None
 
@@ -197,6 +213,7 @@ class Db:
             raise ProviderError(
                 "not connected to Snowflake: this provider was created with connect=False (plan --assume-empty)"
             )
+        self._refuse_if_silent("login")
         with self._lock:
             while not self._idle and len(self._all) >= self.max_sessions:
                 self._lock.wait()
@@ -205,7 +222,9 @@ class Db:
             self._all.append(placeholder := Session(None))
         try:
             sess = Session(self._connect(self.params))
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, timeouts.NoAnswer):
+                self._went_silent("login")
             with self._lock:
                 self._all.remove(placeholder)
                 self._lock.notify()
@@ -221,33 +240,40 @@ class Db:
     def close(self) -> None:
         with self._lock:
             sessions, self._all, self._idle = self._all, [], []
-        for s in sessions:
-            try:
-                if s.conn is not None:
-                    s.conn.close()
-            except Exception:  # closing is best effort
-                pass
+        conns = [s.conn for s in sessions if s.conn is not None]
+        if not conns:
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        # Together: an account that stopped answering makes each logout wait out its own timeout.
+        with ThreadPoolExecutor(max_workers=len(conns)) as pool:
+            list(pool.map(_close_quietly, conns))
 
     # ---- statements --------------------------------------------------------------------------------------
     def run(self, sess: Session, s: Stmt) -> list[dict[str, Any]]:
         """Run one statement in a session, switching to its role first when needed."""
-        want = s.role or sess.default_role
-        if want and want != sess.role:
-            self._execute(sess, Stmt(("USE ROLE", want)))
-            sess.role = want
+        self.use_role(sess, s.role or sess.default_role)
         return self._execute(sess, s)
+
+    def use_role(self, sess: Session, role: str | None) -> None:
+        if role and role != sess.role:
+            self._execute(sess, Stmt(("USE ROLE", role)))
+            sess.role = role
 
     def _execute(self, sess: Session, s: Stmt) -> list[dict[str, Any]]:
         shown = s.render(display=True)
+        self._refuse_if_silent(shown)
         with self._lock:
             self.count += 1
             self.log.append(shown)
             if s.mutating:
                 self._cache.clear()
+        sql = s.render(display=False)
+        began = time.monotonic()
         try:
             cur = sess.conn.cursor()
             try:
-                cur.execute(s.render(display=False))
+                cur.execute(sql, **timeouts.statement_options(sql, timeouts.connector_version()))
                 names = [d[0].lower() for d in (cur.description or [])]
                 rows = [dict(zip(names, row, strict=False)) for row in cur.fetchall()] if names else []
             finally:
@@ -255,9 +281,40 @@ class Db:
         except ProviderError:
             raise
         except Exception as exc:
+            waited = time.monotonic() - began
+            if timeouts.no_answer(exc, waited, self._per_request()):
+                self._went_silent(shown)
+                raise timeouts.NoAnswer(
+                    f"the account did not answer within {waited:.0f} s ({_line(shown)}); nothing after it ran; "
+                    "run the command again once the account answers") from None
             msg = scrub(getattr(exc, "msg", None) or str(exc), s.secrets)
             raise ProviderError(f"{_short(shown)}\n  failed: {msg.strip()}") from None
         return rows
+
+    # ---- an account that stopped answering ---------------------------------------------------------------
+    def _per_request(self) -> float:
+        return timeouts.per_request(timeouts.connector_params(self.params, timeouts.connector_version()))
+
+    def _went_silent(self, shown: str) -> None:
+        """Remember that the account stopped answering, at which statement (or the login)."""
+        with self._lock:
+            self._silent = (time.monotonic(), _line(shown))
+
+    def _refuse_if_silent(self, shown: str) -> None:
+        """Refuse a statement (or login) at once while the account is known not to answer: each would
+        wait out its own timeouts. The refusal lasts one request timeout, then the account is tried again."""
+        with self._lock:
+            silent = self._silent
+        if silent is None:
+            return
+        since, what = silent
+        ago = time.monotonic() - since
+        if ago > self._per_request():
+            with self._lock:
+                self._silent = None
+            return
+        raise timeouts.NoAnswer(f"not sent ({_line(shown)}): the account stopped answering {ago:.0f} s ago, at "
+                                f"{what}; run the command again once it answers")
 
     def query(self, sql: str, *, cache: bool = True) -> list[dict[str, Any]]:
         """A read under the default role; SHOW/DESC results are cached until the next change."""
@@ -293,9 +350,47 @@ class Db:
         with ThreadPoolExecutor(max_workers=min(parallel, len(sqls), self.max_sessions)) as pool:
             return list(pool.map(one, sqls))
 
+    def read_batch(self, sqls: list[str], *, tolerate: Callable[[ProviderError], bool] | None = None,
+                   optional: Collection[str] = ()) -> dict[str, list[dict[str, Any]] | ProviderError]:
+        """Reads sent together in a few round trips (:mod:`.batch`); answers by statement."""
+        from spcs_iac.targets.snowflake.batch import read_batch
+
+        return read_batch(self, sqls, tolerate, optional)
+
+    def cached(self, sql: str) -> list[dict[str, Any]] | None:
+        with self._lock:
+            return self._cache.get(sql)
+
+    def remember(self, sql: str, rows: list[dict[str, Any]]) -> None:
+        """Cache a read done outside :meth:`query` (SHOW / DESC only, until the next change)."""
+        if sql.upper().startswith(READ_CACHEABLE):
+            with self._lock:
+                self._cache[sql] = rows
+
+    def counted(self, sqls: list[str], *, mutating: bool) -> None:
+        """Count statements sent outside :meth:`run` (several in one request)."""
+        with self._lock:
+            self.count += len(sqls)
+            self.log.extend(sqls)
+            if mutating:
+                self._cache.clear()
+
     def forget_reads(self) -> None:
         with self._lock:
             self._cache.clear()
+
+
+def _close_quietly(conn: Any) -> None:
+    try:
+        conn.close()
+    except Exception:  # closing is best effort
+        pass
+
+
+def _line(text: str, limit: int = 160) -> str:
+    """A statement on one short line, for one-line messages."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 4] + " ..."
 
 
 def _short(text: str, limit: int = 600) -> str:

@@ -1,10 +1,16 @@
-"""The batched read (reference §16): every object of a run is read with a bounded number of queries.
+"""The batched read (reference §16): every object of a run is read with a bounded number of round trips.
 
-Phase 1 issues one ``SHOW <kinds> [IN ACCOUNT]`` per kind present (in parallel), plus the SHOWs the
-requested kinds read with (roles for grants, repositories for images); rows are matched to the requested
-objects in Python by exact stored name. Phase 2 issues what depends on phase 1: one ``SHOW GRANTS TO /
-OF ROLE`` per role the grants name (existing roles only), ``DESCRIBE`` for existing objects whose
-compared fields SHOW does not return, and ``SHOW GRANTS ON`` those whose owner SHOW does not return. How each kind is read is its adapter's (:mod:`.adapters`).
+Phase 1 issues one ``SHOW <kinds> [IN ACCOUNT]`` per kind present, plus the SHOWs the requested kinds read
+with (roles for grants, repositories for images); rows are matched to the requested objects in Python by
+exact stored name. Phase 2 issues what depends on phase 1: one ``SHOW GRANTS TO / OF ROLE`` per role the
+grants name (existing roles only), ``DESCRIBE`` for existing objects whose compared fields SHOW does not
+return, and ``SHOW GRANTS ON`` those whose owner SHOW does not return. How each kind is read is its
+adapter's (:mod:`.adapters`).
+
+Each phase is one batch (:mod:`.batch`: a multi-statement request and one SELECT over its results). Objects
+the state records most likely still exist, so their phase-2 reads go with phase 1 as guesses; phase 2 then
+sends only what the guesses did not answer (objects found but not recorded, or a guess that failed). A plan
+after an apply thus costs one batch; a first plan, two at most.
 """
 
 from __future__ import annotations
@@ -48,12 +54,16 @@ class Reader:
         wanted = set(by_kind).union(*(ADAPTERS[k].reads_with for k in by_kind if k in ADAPTERS))
         kinds = [k for k, a in ADAPTERS.items() if a.read is Read.SHOW and k in wanted]
         extra = [k for k in kinds if ADAPTERS[k].rows_show and by_kind.get(k)]
-        results = self.db.queries([ADAPTERS[k].show_sql for k in kinds] + [ADAPTERS[k].rows_show or "" for k in extra])
-        grouped = {k: self._grouped(k, result, by_kind[k]) for k, result in zip(extra, results[len(kinds):], strict=True)}
-        results = results[:len(kinds)]
+        shows = [ADAPTERS[k].show_sql for k in kinds]
+        extras = [ADAPTERS[k].rows_show or "" for k in extra]
+        guesses = [s for s in self._expected(by_kind) if s not in shows]
+        # SHOW COLUMNS first: the first statement's rows come from the connector itself, in the order the
+        # account gave them (a table's columns are ordered).
+        answers = self.db.read_batch(extras + shows + guesses, tolerate=missing_object, optional=guesses)
+        grouped = {k: self._grouped(k, _shown(answers, sql), by_kind[k]) for k, sql in zip(extra, extras, strict=True)}
         rows: dict[str, dict[Key, dict[str, Any]]] = {}
-        for kind, result in zip(kinds, results, strict=True):
-            assert not isinstance(result, ProviderError)
+        for kind, sql in zip(kinds, shows, strict=True):
+            result = _shown(answers, sql)
             if len(result) >= SHOW_LIMIT and " IN ACCOUNT" in ADAPTERS[kind].show_sql:
                 result = self._per_database(kind, by_kind.get(kind, []))
             rows[kind] = {key: row for row in result if (key := rb.row_key(kind, row)) is not None}
@@ -67,7 +77,7 @@ class Reader:
                     found[req.address] = (kind, key)
 
         phase2, consumers = self._phase2(by_kind, found, rows)
-        answers = dict(zip(phase2, self.db.queries(phase2, tolerate=missing_object), strict=True))
+        answers.update(self.db.read_batch([s for s in phase2 if s not in answers], tolerate=missing_object))
 
         out: dict[str, Observed] = {}
         for address, (kind, key) in found.items():
@@ -101,6 +111,8 @@ class Reader:
         if len(result) >= SHOW_LIMIT and adapter.rows_show and " IN ACCOUNT" in adapter.rows_show:
             databases = sorted({adapter.request_key(r.name)[0] for r in requests})
             sqls = [adapter.rows_show.replace(" IN ACCOUNT", f" IN DATABASE {ids.quote(db)}") for db in databases]
+            # One statement per request here: a table's columns are ordered, and only a single statement's
+            # rows (or a batch's first) come straight from the connector (batch.py).
             result = [row for part in self.db.queries(sqls, tolerate=missing_object) if isinstance(part, list)
                       for row in part]
         out: dict[Key, list[dict[str, Any]]] = {}
@@ -114,11 +126,25 @@ class Reader:
         adapter = ADAPTERS[kind]
         databases = sorted({adapter.request_key(r.name)[0] for r in requests})
         sqls = [adapter.show_sql.replace(" IN ACCOUNT", f" IN DATABASE {ids.quote(db)}") for db in databases]
-        out: list[dict[str, Any]] = []
-        for result in self.db.queries(sqls, tolerate=missing_object):
-            if isinstance(result, list):
-                out.extend(result)
-        return out
+        parts = self.db.read_batch(sqls, tolerate=missing_object)
+        return [row for sql in sqls if isinstance(part := parts.get(sql), list) for row in part]
+
+    @staticmethod
+    def _expected(by_kind: dict[str, list[ReadRequest]]) -> list[str]:
+        """The phase-2 reads of the objects the state records, guessing that they still exist."""
+        sqls: list[str] = []
+        for kind, requests in by_kind.items():
+            adapter = ADAPTERS.get(kind)
+            for req in requests:
+                if adapter is None or req.prior is None:
+                    continue
+                if adapter.read is Read.SHOW:
+                    key = adapter.request_key(req.name)
+                    sqls += [adapter.describe_sql(key)] if adapter.describe else []
+                    sqls += [adapter.owner_sql(key)] if adapter.owner_on else []
+                elif adapter.read is Read.ROLE_GRANTS and adapter.grants_of is not None:
+                    sqls.append(adapter.grants_of(req.name)[1])
+        return list(dict.fromkeys(sqls))
 
     @staticmethod
     def _phase2(by_kind: dict[str, list[ReadRequest]], found: dict[str, tuple[str, Key]],
@@ -138,3 +164,11 @@ class Reader:
                     consumers[req.address] = sql
         sqls.extend(dict.fromkeys(consumers.values()))
         return list(dict.fromkeys(sqls)), consumers
+
+
+def _shown(answers: dict[str, list[dict[str, Any]] | ProviderError], sql: str) -> list[dict[str, Any]]:
+    """A phase-1 SHOW's rows; its failure is the read's failure (nothing is tolerated there)."""
+    result = answers[sql]
+    if isinstance(result, ProviderError):
+        raise result
+    return result
