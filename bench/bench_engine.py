@@ -1,35 +1,64 @@
 """Engine figures: plan time for generated stacks, and apply wall time under injected latency.
 
-Run: PYTHONPATH=. python bench/bench_engine.py [--sizes 1000 10000] [--latency-ms 50]
-Prints the figures (never asserted by the tests). Uses the in-memory target from tests/support.
+Run: PYTHONPATH=. python bench/bench_engine.py [--sizes 1000 5000 10000] [--repeat 3] [--latency-ms 50]
+Prints, per size, the plan's CPU time (the least of --repeat runs: CPU time varies less than wall time on
+a shared machine), its wall time, the process's peak RSS so far and the plan's peak Python allocations
+(tracemalloc, in a separate run that is not timed); then the growth from the smallest to the largest size.
+Never asserted by the tests. Uses the in-memory target from tests/support.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import resource
 import tempfile
 import time
+import tracemalloc
 
 import networkx as nx
 
 from bench.generated import generated_stack
 from spcs_iac.apply.executor import operations
 from spcs_iac.drivers import api
-from spcs_iac.graph.build import build_graph
 from tests.support.memory_provider import MemoryProvider, MemoryTarget
 
 
-def bench_plan(n: int) -> None:
+def plan_once(n: int, trace: bool = False) -> tuple[float, float, float, int, int]:
+    """(declare s, plan CPU s, plan wall s, objects, peak traced bytes) for a fresh stack of about n objects."""
     t0 = time.perf_counter()
     stack = generated_stack(n)
-    t1 = time.perf_counter()
+    declare = time.perf_counter() - t0
+    gc.collect()  # what the declarations left behind is not the plan's to collect
+    if trace:
+        tracemalloc.start()
     with tempfile.TemporaryDirectory() as d:
-        # stack.plan = validate + graph + one batched read + diff + ordering, as `spcs-iac plan` runs it
+        c1, t1 = time.process_time(), time.perf_counter()
+        # validate + graph + one batched read + diff + ordering, as `spcs-iac plan` runs it
         plan = api.plan(stack, "memory", provider=MemoryProvider(target=MemoryTarget()), state_dir=d)
-        t2 = time.perf_counter()
-    edges = build_graph(stack).number_of_edges()
-    print(f"plan {len(stack):>6} objects: {t2 - t1:5.2f}s (validate + graph + read + diff; declaring the "
-          f"objects took {t1 - t0:.2f}s more)  [{edges} edges, {plan.summary()['create']} creates]")
+        cpu, wall = time.process_time() - c1, time.perf_counter() - t1
+    peak = tracemalloc.get_traced_memory()[1] if trace else 0
+    tracemalloc.stop()
+    assert plan.summary()["create"] == len(stack)
+    return declare, cpu, wall, len(stack), peak
+
+
+def bench_plan(sizes: list[int], repeat: int) -> None:
+    cpus: dict[int, float] = {}
+    for n in sizes:
+        runs = [plan_once(n) for _ in range(repeat)]
+        declare, _, _, objects, _ = runs[0]
+        cpu, wall = min(r[1] for r in runs), min(r[2] for r in runs)
+        rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+        traced_mib = plan_once(n, trace=True)[4] / 2**20
+        cpus[objects] = cpu
+        print(f"plan {objects:>6} objects: CPU {cpu:5.2f}s, wall {wall:5.2f}s (validate + graph + read + diff; "
+              f"declaring took {declare:.2f}s more); peak RSS so far {rss_mib:6.0f} MiB, plan's peak "
+              f"allocations {traced_mib:5.0f} MiB")
+    if len(cpus) > 1:
+        small, large = min(cpus), max(cpus)
+        print(f"plan CPU growth {small} -> {large} objects ({large / small:.1f}x as many): "
+              f"{cpus[large] / cpus[small]:.1f}x")
 
 
 def bench_apply(n: int, latency_ms: int, parallelism: int) -> None:
@@ -52,13 +81,13 @@ def bench_apply(n: int, latency_ms: int, parallelism: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[1000, 5000, 10000])
+    ap.add_argument("--repeat", type=int, default=3, help="plan runs per size (the least CPU time is shown)")
     ap.add_argument("--latency-ms", type=int, default=50)
     ap.add_argument("--apply-size", type=int, default=200)
     ap.add_argument("--parallelism", type=int, default=8)
     args = ap.parse_args()
-    for n in args.sizes:
-        bench_plan(n)
+    bench_plan(sorted(args.sizes), args.repeat)
     bench_apply(args.apply_size, args.latency_ms, args.parallelism)
     bench_apply(args.apply_size, args.latency_ms, 32)
 

@@ -6,6 +6,7 @@ registered in :data:`TARGETS`.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 from collections.abc import Callable, Iterator
@@ -58,9 +59,30 @@ def get_provider(target: str, stack_name: str, **options: Any) -> Provider:
     return factory(stack_name=stack_name, **options)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Planning makes many objects that all live until the plan is returned: the cyclic garbage collector
+    finds nothing among them, yet its passes over an ever larger heap made planning grow faster than
+    the stack (half the time of a 10,000-object plan). Reference counting still frees what is dropped;
+    the collector resumes afterwards."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            if gc.get_freeze_count() == 0:  # nobody keeps objects frozen (gc.freeze before a fork, say)
+                # What planning made lives on with the plan: it joins the oldest generation at once
+                # rather than being scanned as young objects by the next collection.
+                gc.freeze()
+                gc.unfreeze()
+            gc.enable()
+
+
 def _prepare(stack: Stack) -> Any:
-    stack.validate()
-    return build_graph(stack)
+    with _collector_paused():
+        stack.validate()
+        return build_graph(stack)
 
 
 @contextmanager
@@ -93,8 +115,10 @@ def plan_stack(stack: Stack, target: str, *, provider: Provider | None = None, s
                                         **provider_options)
     try:
         if assume_empty:
-            return make_plan(stack.name, target, graph, provider, {}, destroy=destroy, assume_empty=True)
-        with stack_state(stack, target, provider, state=state, state_dir=state_dir, **provider_options) as store:
+            with _collector_paused():
+                return make_plan(stack.name, target, graph, provider, {}, destroy=destroy, assume_empty=True)
+        with (stack_state(stack, target, provider, state=state, state_dir=state_dir, **provider_options) as store,
+              _collector_paused()):
             plan = make_plan(stack.name, target, graph, provider, store.entries, destroy=destroy,
                              pending=store.pending)
             plan.serial = store.serial
@@ -123,8 +147,11 @@ def apply_stack(stack: Stack, target: str, *, provider: Provider | None = None, 
     try:
         with (stack_state(stack, target, provider, state=state, state_dir=state_dir, **provider_options) as store,
               store.locked("destroy" if destroy else "apply", wait=lock_timeout)):
-            plan = make_plan(stack.name, target, graph, provider, store.entries, destroy=destroy,
-                             pending=store.pending)
+            if saved is not None:
+                _keep_planned_digests(saved, stack)
+            with _collector_paused():
+                plan = make_plan(stack.name, target, graph, provider, store.entries, destroy=destroy,
+                                 pending=store.pending)
             plan.serial = store.serial
             if saved is not None:
                 plan = _checked(saved, plan, stack)
@@ -226,6 +253,16 @@ def rebuild_state(stack: Stack, target: str, *, provider: Provider | None = None
     finally:
         if own:
             provider.close()
+
+
+def _keep_planned_digests(saved: Plan, stack: Stack) -> None:
+    """Secrets whose declared value is the one the saved plan hashed keep that digest in the fresh plan
+    (a digest's salt is random), so only a changed value makes the saved plan stale."""
+    declared = stack.resources()
+    for change in saved.changes:
+        r = declared.get(change.address)
+        if r is not None and change.desired:
+            r.keep_secret_digests(change.desired)
 
 
 def _checked(saved: Plan, fresh: Plan, stack: Stack) -> Plan:

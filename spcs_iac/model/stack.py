@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
@@ -30,6 +31,13 @@ class Stack:
         self.environment: str | None = None  # set when loaded with --env (the name then ends in .ENV)
         self._added: list[Resource] = []
         self._index: dict[str, Resource] | None = None
+        # What len() counts without resolving the whole stack again after each add (a loop that adds
+        # and counts stays linear): every object added or referenced, by address, each walked once.
+        self._members: dict[str, Resource] = {}
+        self._walked: set[int] = set()
+        self._walked_of: list[Resource] = self._added
+        self._walked_upto = 0  # objects of _added walked so far
+        self._clash = False  # two objects with one address: resources() names them
 
     def add(self, resource: R) -> R:
         if not isinstance(resource, Resource):
@@ -50,13 +58,36 @@ class Stack:
         if self._index is None:
             self._index = _collect(self._added)
             link_names(self._index)
+            # The count starts again from what was just resolved (objects changed since are seen again).
+            self._members, self._walked = dict(self._index), {id(r) for r in self._index.values()}
+            self._walked_of, self._walked_upto, self._clash = self._added, len(self._added), False
         return self._index
 
     def __iter__(self) -> Iterator[Resource]:
         return iter(self.resources().values())
 
     def __len__(self) -> int:
-        return len(self.resources())
+        if self._index is None and self._count_added():
+            return len(self._members)
+        return len(self.resources())  # resolved already, or names clash: resources() raises naming them
+
+    def _count_added(self) -> bool:
+        """Walk the objects added since the last count and what they reference; False on a name clash."""
+        if self._walked_of is not self._added or self._walked_upto > len(self._added):  # _added was replaced
+            self._members, self._walked, self._walked_upto, self._clash = {}, set(), 0, False
+            self._walked_of = self._added
+        pending = self._added[self._walked_upto:]
+        self._walked_upto = len(self._added)
+        while pending:
+            r = pending.pop()
+            if id(r) in self._walked:
+                continue
+            self._walked.add(id(r))
+            if self._members.setdefault(r.address, r) is not r:
+                self._clash = True
+            pending.extend(t for _f, _k, t in r.references()
+                           if isinstance(t, Resource) and id(t) not in self._walked)
+        return not self._clash
 
     def get(self, address_or_name: str) -> Resource:
         index = self.resources()
@@ -82,10 +113,10 @@ class Stack:
 def _collect(added: list[Resource]) -> dict[str, Resource]:
     index: dict[str, Resource] = {}
     issues: list[Issue] = []
-    stack = list(added)
+    stack = deque(added)  # first in, first out: added objects first, in order, then what they reference
     seen: set[int] = set()
     while stack:
-        r = stack.pop(0)
+        r = stack.popleft()
         if id(r) in seen:
             continue
         seen.add(id(r))

@@ -7,20 +7,48 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from spcs_iac.errors import SpcsIacError, StackValidationError, StateCorruptError, StateLockedError
-from spcs_iac.plan.model import Plan
-from spcs_iac.plan.render import plan_summary_json, render, summary_line
 
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from spcs_iac.plan.model import Plan
+
+# Heavy modules (rich, networkx, pydantic models, the targets) load inside the commands that use them:
+# `--help` and `validate` stay quick. Help is click's plain text: typer's rich help alone costs more to
+# import (rich.markdown, pygments) than the whole `--help` may take.
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Declarative infrastructure-as-code for Snowpark Container Services.")
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+                  rich_markup_mode=None, help="Declarative infrastructure-as-code for Snowpark Container Services.")
+
+
+class LazyConsole:
+    """A rich Console created on first use (importing rich is a good part of a small command's time)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+def styled(text: str, style: str = "") -> Text:
+    from rich.text import Text
+
+    return Text(text, style=style)
+
+
+# markup=False: messages quote SQL and names, whose brackets ([spcs-iac:stack=...]) must print as they are.
+out = LazyConsole(highlight=False, soft_wrap=True, markup=False)
+err = LazyConsole(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 StackArg = Annotated[str, typer.Argument(help="path/to/stack.py (module-level `stack`) or module:attribute")]
 TargetOpt = Annotated[str | None, typer.Option("--target", "-t", help="local (default) or snowflake")]
@@ -46,7 +74,7 @@ class GraphFormat(StrEnum):
 
 
 def fail(message: str, code: int = 1) -> None:
-    err.print(Text("Error: ", style="bold red") + Text(message))
+    err.print(styled("Error: ", "bold red") + styled(message))
     raise typer.Exit(code)
 
 
@@ -125,8 +153,8 @@ def validate(stack: StackArg, target: TargetOpt = None, state_dir: StateDirOpt =
             provider.close()
         if issues:
             raise StackValidationError(issues)
-        out.print(Text(f"Stack {s.name} is valid: {len(s)} objects, {g.number_of_edges()} dependencies.",
-                       style="green"))
+        out.print(styled(f"Stack {s.name} is valid: {len(s)} objects, {g.number_of_edges()} dependencies.",
+                         "green"))
 
     guarded(body)
 
@@ -165,6 +193,8 @@ def plan(
         return made
 
     result: Plan = guarded(body)
+    from spcs_iac.plan.render import plan_summary_json, render
+
     if out_file:
         err.print(f"Plan saved to {out_file}; run `spcs-iac apply {out_file}` to apply exactly this plan.")
     if as_json:
@@ -178,6 +208,8 @@ def plan(
 def _apply(stack: str, target: str | None, state_dir: str | None, connection: str | None, yes: bool,
            parallelism: int, destroy: bool, state: str | None = None, lock_timeout: float = 0.0,
            adopt: bool = False, destroy_adopted: bool = False, wait_timeout: float | None = None) -> None:
+    from spcs_iac.plan.render import render, summary_line
+
     consent = {"adopt": adopt, "destroy_adopted": destroy_adopted}
     def confirm(p: Plan) -> bool:
         render(p, out)
@@ -190,7 +222,7 @@ def _apply(stack: str, target: str | None, state_dir: str | None, connection: st
         return typer.confirm("\nDo you want to perform these actions?", default=False)
 
     def log(line: str) -> None:
-        out.print(Text(line, style="dim"))
+        out.print(styled(line, "dim"))
 
     def body():  # type: ignore[no-untyped-def]
         saved = _saved_plan(stack)
@@ -214,7 +246,7 @@ def _apply(stack: str, target: str | None, state_dir: str | None, connection: st
             out.print("Nothing was changed.")
         return
     if result.failed:
-        err.print(Text(f"\n{len(result.failed)} operation(s) failed:", style="bold red"))
+        err.print(styled(f"\n{len(result.failed)} operation(s) failed:", "bold red"))
         for address, message in result.failed.items():
             err.print(f"  x {address}: {message}")
         if result.skipped:
@@ -222,11 +254,13 @@ def _apply(stack: str, target: str | None, state_dir: str | None, connection: st
         err.print("What succeeded is recorded in the state; run the command again to converge.")
         raise typer.Exit(1)
     verb = "Destroy" if destroy else "Apply"
-    out.print(Text(f"\n{verb} complete in {result.seconds:.1f}s. {summary_line(plan_)[6:]}", style="bold green"))
+    out.print(styled(f"\n{verb} complete in {result.seconds:.1f}s. {summary_line(plan_)[6:]}", "bold green"))
 
 
 def _saved_plan(ref: str) -> Plan | None:
     """The plan in ``ref`` when it is a saved plan file (``plan --out``), else None."""
+    from spcs_iac.plan.model import Plan
+
     path = Path(ref)
     if path.suffix != ".json" or not path.is_file():
         return None
@@ -307,6 +341,7 @@ def force_unlock(stack: StackArg,
 
 
 from spcs_iac.drivers.cli import contract as contract_command  # noqa: E402, F401  (registers `contract`)
+from spcs_iac.drivers.cli import export_cmd as export_command  # noqa: E402, F401  (registers `export`)
 from spcs_iac.drivers.cli import ops, state_cmds  # noqa: E402  (register their commands on `app`)
 from spcs_iac.drivers.cli import sql as sql_command  # noqa: E402  (registers `sql`)
 

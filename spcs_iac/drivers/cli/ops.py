@@ -9,18 +9,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
 
-from spcs_iac.drivers.cli.main import ConnectionOpt, StateDirOpt, app, guarded, out, provider_options
+from spcs_iac.drivers.cli.main import ConnectionOpt, StateDirOpt, app, guarded, out, provider_options, styled
 from spcs_iac.errors import SpcsIacError
 from spcs_iac.model import identifiers as ids
-from spcs_iac.state.store import DEFAULT_STATE_DIR, StateEntry, StateStore
+
+if TYPE_CHECKING:  # loaded by the commands that use them (`--help` stays quick)
+    from spcs_iac.state.store import StateEntry
 
 NameArg = Annotated[str, typer.Argument(help="object name, e.g. DB.SCHEMA.SERVICE or a pool name")]
 OpsTargetOpt = Annotated[str, typer.Option("--target", "-t", help="local (default) or snowflake")]
@@ -32,6 +30,8 @@ PulumiStackOpt = Annotated[str | None, typer.Option(
 def find_object(name: str, target: str, state_dir: str | None, stack: str | None) -> tuple[str, str, StateEntry]:
     """(stack name, address, entry) of the managed object called `name` on `target`."""
     import os
+
+    from spcs_iac.state.store import DEFAULT_STATE_DIR, StateEntry, StateStore
 
     directory = Path(state_dir or os.environ.get("SPCS_IAC_STATE_DIR") or DEFAULT_STATE_DIR)
     stacks: list[str]
@@ -102,12 +102,15 @@ def status(name: NameArg, target: OpsTargetOpt = "local", state_dir: StateDirOpt
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
         return
+    from rich.console import Console
+    from rich.table import Table
+
     # Providers answer with {"status", "containers": [...], "endpoints": {...}} or a list of container rows.
     info = result if isinstance(result, dict) else {"containers": result}
     rows = info.get("containers") or []
     if "status" in info:
         ready = f" ({info['ready_instances']} instances ready)" if info.get("ready_instances") else ""
-        out.print(f"[bold]{escape(name)}[/bold]: {info['status']}{ready}")
+        out.print(styled(name, "bold") + styled(f": {info['status']}{ready}"))
     _status_details(info)
     if rows:
         available = list(dict.fromkeys(k for r in rows for k in r))
@@ -138,7 +141,7 @@ def _status_details(info: dict[str, Any]) -> None:
     if "exit_codes" in info:
         out.print(f"  exit codes: {info['exit_codes']}")
     for problem in info.get("problems") or []:
-        out.print(Text(f"  problem: {problem}", style="red"))
+        out.print(styled(f"  problem: {problem}", "red"))
 
 
 @app.command()
