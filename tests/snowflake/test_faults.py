@@ -113,3 +113,40 @@ def test_a_failed_resume_after_a_family_change_is_not_no_changes(
     assert _apply(every_kind(context, family="CPU_X64_S"), provider, tmp_path).ok
     assert _running(emu) == {"pool": "ACTIVE", "service": "RUNNING"}
     assert not _plan(every_kind(context, family="CPU_X64_S"), provider, tmp_path).has_changes
+
+
+def _secret_stack() -> Stack:
+    from spcs_iac import Database
+
+    stack = Stack("secrets")
+    db = stack.add(Database(name="SEC_DB"))
+    stack.add(Secret(name="LOGIN", database=db, type="PASSWORD", username="svc", password="pa$$ it's"))
+    stack.add(Secret(name="TOKEN", database=db, type="GENERIC_STRING", secret_string="t0ken"))
+    return stack
+
+
+@pytest.mark.parametrize("how", ["lost reply", "made by hand"])
+def test_an_existing_secret_is_taken_over_by_setting_its_values(emu: Any, provider: Any, tmp_path: Path,
+                                                                how: str) -> None:
+    """Secret values cannot be read back: taking over an existing secret SETs the declared values
+    (Snowflake rejects UNSET of USERNAME/PASSWORD/SECRET_STRING with 001003)."""
+    if how == "lost reply":
+        emu.emulator.inject(fail_matching=r"^CREATE SECRET", fail_mode="after")
+        assert not _apply(_secret_stack(), provider, tmp_path).ok
+    else:
+        session = emu.emulator.login("x", role="ACCOUNTADMIN")
+        emu.emulator.execute(session, "CREATE DATABASE SEC_DB")
+        emu.emulator.execute(session, "CREATE SECRET SEC_DB.PUBLIC.LOGIN TYPE = PASSWORD USERNAME = 'old' "
+                                      "PASSWORD = 'old'")
+        emu.emulator.execute(session, "CREATE SECRET SEC_DB.PUBLIC.TOKEN TYPE = GENERIC_STRING "
+                                      "SECRET_STRING = 'old'")
+    emu.emulator.reset_stats()
+    rerun = api.apply(_secret_stack(), target="snowflake", provider=provider(), state_dir=str(tmp_path),
+                      adopt=how == "made by hand")
+    assert rerun.ok, rerun.failed
+    sent = emu.emulator.stats()["statements"]
+    assert not [s for s in sent if "UNSET" in s], sent
+    session = emu.emulator.login("x", role="ACCOUNTADMIN")
+    login = emu.emulator.execute(session, "DESC SECRET SEC_DB.PUBLIC.LOGIN").as_dicts()[0]
+    assert login["username"] == "svc"
+    assert not _plan(_secret_stack(), provider, tmp_path).has_changes
