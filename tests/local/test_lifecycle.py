@@ -132,7 +132,9 @@ def test_scaling_and_pool_family_change(state_dir: Path, docker_client: Any, con
 
     stack, objs = build(name, context, instances=2, family="CPU_X64_S")
     plan = api.plan(stack, target="local", state_dir=sd)
-    assert [(c.address, c.action.value) for c in plan.actionable] == [(objs["pool"].address, "update")]
+    # As on Snowflake, where the family change suspends the pool's services, the plan resumes the service.
+    assert [(c.address, c.action.value, sorted(c.changed_fields)) for c in plan.actionable] == [
+        (objs["pool"].address, "update", ["instance_family"]), (address, "update", ["suspended"])]
     assert api.apply(stack, target="local", state_dir=sd).ok
     after = running(docker_client, stack, address)
     assert {c.id for c in after} == {c.id for c in now}  # limits changed in place, nothing recreated
