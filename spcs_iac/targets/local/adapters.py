@@ -10,8 +10,9 @@ the declarations (``Prop.sensitive``).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,7 @@ class Listing:
 
     containers: dict[str, list[dict[str, Any]]]  # object address -> its container summaries
     networks: set[str | None]  # addresses of the pools whose internal network exists
+    digests: dict[str, str | None] = field(default_factory=dict)  # image address -> the registry's digest
 
 
 Observe = Callable[["LocalProvider", ReadRequest, Record | None, Listing], Observed | None]
@@ -223,10 +225,24 @@ def image_location(name: str, rec: Record | None) -> tuple[str, str, str]:
     return "/".join(s.lower() for s in ids.split_qualified(repo)), image, tag
 
 
+def image_digests(p: LocalProvider, requests: list[ReadRequest], records: Mapping[str, Record]) -> dict[str, str | None]:
+    """The digest the registry serves for each image read: one HEAD each, all at once."""
+    wanted = {r.address: image_location(r.name, records.get(r.address)) for r in requests if r.kind == "image"}
+    if not wanted:
+        return {}
+    p.registry.ensure()  # started (if need be) once, not by each lookup
+
+    def lookup(where: tuple[str, str, str]) -> str | None:
+        return p.registry.digest(f"{where[0]}/{where[1]}", where[2])
+
+    with ThreadPoolExecutor(max_workers=min(8, len(wanted))) as pool:
+        return dict(zip(wanted, pool.map(lookup, wanted.values()), strict=True))
+
+
 def observe_image(p: LocalProvider, req: ReadRequest, rec: Record | None, seen: Listing) -> Observed | None:
     # The registry is the truth: an image pushed by hand exists without a record.
     path, name, tag = image_location(req.name, rec)
-    digest = p.registry.digest(f"{path}/{name}", tag)
+    digest = seen.digests[req.address] if req.address in seen.digests else p.registry.digest(f"{path}/{name}", tag)
     if digest is None:
         return None
     props = {k: v for k, v in (rec or {}).get("props", {}).items() if k != "build_hash"}

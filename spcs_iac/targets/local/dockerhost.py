@@ -15,9 +15,12 @@ nothing else. Two more networks are created on demand:
 from __future__ import annotations
 
 import fcntl
+import http.client
+import json
 import os
 import tempfile
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +30,7 @@ from spcs_iac.errors import ProviderError
 from spcs_iac.model.base import fingerprint
 from spcs_iac.model.kinds.spcs import INSTANCE_FAMILIES
 from spcs_iac.targets.local import naming
+from spcs_iac.targets.local.engine import EngineReader, socket_path
 
 GIB = 1024**3
 
@@ -43,6 +47,8 @@ class DockerHost:
         self._gpus: int | None = None
         self._subnets: dict[str, tuple[str | None, str | None]] = {}
         self.log = log
+        socket_file = socket_path()
+        self._reader = EngineReader(socket_file) if socket_file else None  # reads without the SDK
 
     # ---- connection -----------------------------------------------------------------------------
     @property
@@ -56,10 +62,7 @@ class DockerHost:
                         client = docker.from_env(timeout=120)
                         client.ping()
                     except Exception as exc:  # DockerException, socket and HTTP errors alike
-                        raise ProviderError(
-                            f"the local target needs a running Docker engine, which is not reachable: {exc}. "
-                            "Start it (bash scripts/ensure-docker.sh) or set DOCKER_HOST."
-                        ) from None
+                        raise _unreachable(exc) from None
                     self._client = client
         return self._client
 
@@ -79,7 +82,18 @@ class DockerHost:
             self._said.add(key)
         (say or self.log or (lambda _t: None))(text)
 
-    # ---- listings (one call each, filtered by label) --------------------------------------------
+    # ---- reads (listings: one call each, filtered by label) --------------------------------------
+    def read(self, path: str, **params: Any) -> Any:
+        """The engine's JSON answer to ``GET path``: over its unix socket when it has one (see engine.py),
+        else through the SDK. Both give the same documents: the SDK returns these answers as they are."""
+        if self._reader is None:
+            api = self.api
+            return api._result(api._get(api._url(path), params=params), True)
+        try:
+            return self._reader.get(path, params)
+        except (OSError, http.client.HTTPException) as exc:
+            raise _unreachable(exc) from None
+
     def containers(self, *, obj: str | None = None, pool: str | None = None, stack: str | None = None) -> list[dict]:
         """Container summaries of ``stack`` (default: this one; "" = any stack, for pool-wide listings)."""
         stack = self.stack if stack is None else stack
@@ -88,18 +102,22 @@ class DockerHost:
             labels.append(f"{naming.LABEL_OBJECT}={obj}")
         if pool:
             labels.append(f"{naming.LABEL_POOL}={pool}")
-        return list(self.api.containers(all=True, filters={"label": labels or [naming.LABEL_OBJECT]}))
+        return list(self.read("/containers/json", all=1, filters=_filters(labels or [naming.LABEL_OBJECT])))
 
     def networks(self, *, obj: str | None = None, stack: str | None = None) -> list[dict]:
         labels = [f"{naming.LABEL_STACK}={self.stack if stack is None else stack}"]
         labels.append(f"{naming.LABEL_OBJECT}={obj}" if obj else naming.LABEL_OBJECT)
-        return list(self.api.networks(filters={"label": labels}))
+        return list(self.read("/networks", filters=_filters(labels)))
 
     def volumes(self, *, obj: str | None = None) -> list[dict]:
         labels = [f"{naming.LABEL_STACK}={self.stack}"]
         if obj:
             labels.append(f"{naming.LABEL_OBJECT}={obj}")
-        return list(self.api.volumes(filters={"label": labels}).get("Volumes") or [])
+        return list(self.read("/volumes", filters=_filters(labels)).get("Volumes") or [])
+
+    def inspect_container(self, container_id: str) -> dict[str, Any]:
+        """``docker inspect`` of a container (an error when it is gone)."""
+        return dict(self.read(f"/containers/{urllib.parse.quote(container_id)}/json"))
 
     # ---- pool networks --------------------------------------------------------------------------
     def ensure_network(self, pool_address: str, pool_name: str, owner_stack: str, flavour: str = "internal") -> str:
@@ -229,3 +247,12 @@ class DockerHost:
         except docker.errors.APIError as exc:
             raise ProviderError(f"image {ref} is not available locally and cannot be pulled: "
                                 f"{exc.explanation or exc}") from None
+
+
+def _filters(labels: list[str]) -> str:
+    return json.dumps({"label": labels})  # the engine's filter syntax, as the SDK encodes it
+
+
+def _unreachable(exc: BaseException) -> ProviderError:
+    return ProviderError(f"the local target needs a running Docker engine, which is not reachable: {exc}. "
+                         "Start it (bash scripts/ensure-docker.sh) or set DOCKER_HOST.")

@@ -61,7 +61,7 @@ def looping(host: DockerHost, summaries: list[Summary]) -> set[str]:
             out.add(s["Id"])
         elif s.get("State") == "running" and _RECENT.match(s.get("Status") or ""):
             try:
-                info = host.api.inspect_container(s["Id"])
+                info = host.inspect_container(s["Id"])
             except Exception:  # removed meanwhile
                 continue
             if int(info.get("RestartCount") or 0) >= RESTART_LIMIT and now - (started_at(info) or 0) < LOOP_WINDOW:

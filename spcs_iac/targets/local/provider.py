@@ -28,7 +28,14 @@ from spcs_iac.model.validate import named_references, reference_issues
 from spcs_iac.plan.model import Action, Change
 from spcs_iac.plan.target import ApplyContext, Observed, Provider, ReadRequest
 from spcs_iac.targets.local import gateway, naming
-from spcs_iac.targets.local.adapters import Backing, Listing, adapter_for, kinds_backed_by, kinds_supporting
+from spcs_iac.targets.local.adapters import (
+    Backing,
+    Listing,
+    adapter_for,
+    image_digests,
+    kinds_backed_by,
+    kinds_supporting,
+)
 from spcs_iac.targets.local.dockerhost import DockerHost
 from spcs_iac.targets.local.follow import follow as follow_logs
 from spcs_iac.targets.local.records import Catalog, Record, find_anywhere
@@ -103,7 +110,7 @@ class LocalProvider(Provider):
         by_object: dict[str, list[dict[str, Any]]] = {}
         for s in containers:
             by_object.setdefault((s.get("Labels") or {}).get(naming.LABEL_OBJECT, ""), []).append(s)
-        seen = Listing(by_object, networks)
+        seen = Listing(by_object, networks, image_digests(self, requests, records))
         # Checked here, raised by `statements` for creates and updates: a destroy must still go through.
         self._dangling = self.check_references([r.resource for r in requests if r.resource is not None])
         out: dict[str, Observed] = {}

@@ -46,6 +46,7 @@ http:
   addr: 127.0.0.1:{port}
 """
 # No blob-descriptor cache: repositories are removed on disk by destroy, and a cache would remember them.
+CONFIRMED_FOR = 2.0  # seconds a registry that answered is taken to be still up without asking again
 
 
 class LocalRegistry:
@@ -61,6 +62,7 @@ class LocalRegistry:
             or shutil.which("registry") or "/usr/bin/docker-registry"
         self.start_timeout = start_timeout
         self._port: int | None = None
+        self._confirmed = float("-inf")  # monotonic time it last answered a probe
 
     # ---- lifecycle ------------------------------------------------------------------------------
     @property
@@ -74,7 +76,11 @@ class LocalRegistry:
         return f"127.0.0.1:{info['port']}" if info.get("port") else None
 
     def ensure(self) -> int:
+        # A plan asks for the host once per repository and image: one probe serves them all.
+        if self._port is not None and time.monotonic() - self._confirmed < CONFIRMED_FOR:
+            return self._port
         if self._port is not None and _answers(self._port):
+            self._confirmed = time.monotonic()
             return self._port
         with self._mutex:
             self.local_root.mkdir(parents=True, exist_ok=True)
@@ -84,6 +90,7 @@ class LocalRegistry:
                     self._port = self._ensure_locked()
                 finally:
                     fcntl.flock(lock, fcntl.LOCK_UN)
+            self._confirmed = time.monotonic()
         return self._port
 
     def _ensure_locked(self) -> int:
@@ -135,6 +142,7 @@ class LocalRegistry:
                 break
             time.sleep(0.1)
         self._port = None
+        self._confirmed = float("-inf")
         return True
 
     def _info(self) -> dict[str, Any]:
@@ -199,9 +207,10 @@ class LocalRegistry:
             raise ProviderError(f"registry path {path!r} is outside the registry")
         return target
 
-    def _request(self, method: str, url_path: str) -> Any:
+    def _request(self, method: str, url_path: str, retry: bool = True) -> Any:
+        host = self.host
         req = urllib.request.Request(
-            f"http://{self.host}{url_path}", method=method, headers={"Accept": ", ".join(MANIFEST_TYPES)}
+            f"http://{host}{url_path}", method=method, headers={"Accept": ", ".join(MANIFEST_TYPES)}
         )
         try:
             return urllib.request.urlopen(req, timeout=15)  # noqa: S310 - loopback registry
@@ -210,7 +219,11 @@ class LocalRegistry:
                 return None
             raise ProviderError(f"local registry: {method} {url_path} answered HTTP {exc.code}") from None
         except OSError as exc:
-            raise ProviderError(f"local registry at {self.host} cannot be reached: {exc}") from None
+            if retry and isinstance(getattr(exc, "reason", exc), ConnectionRefusedError):
+                # Stopped since it last answered (ensure did not ask again): start it, as a probe would have.
+                self._confirmed = float("-inf")
+                return self._request(method, url_path, retry=False)
+            raise ProviderError(f"local registry at {host} cannot be reached: {exc}") from None
 
 
 def _answers(port: int) -> bool:
