@@ -63,7 +63,8 @@ StateOpt = Annotated[str | None, typer.Option("--state", help="where the state l
 AdoptOpt = Annotated[bool, typer.Option("--adopt", help="take over objects that exist but were not created by "
                                          "this stack (they become managed: destroy would drop them)")]
 DestroyAdoptedOpt = Annotated[bool, typer.Option("--destroy-adopted", help="allow deleting or replacing objects "
-                                                 "this stack did not create")]
+                                                 "this stack did not create, and dropping a database, schema "
+                                                 "or stage that holds objects or files it does not manage")]
 LockTimeoutOpt = Annotated[float, typer.Option("--lock-timeout", min=0,
                                                help="seconds to wait for another run's state lock")]
 
