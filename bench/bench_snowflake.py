@@ -6,18 +6,33 @@ Each plan is measured twice: reads batched (several statements per request, then
 results: targets/snowflake/batch.py; needs a warehouse in the session) and one statement per request (as on
 a connection without a warehouse).
 
-Run: PYTHONPATH=. python bench/bench_snowflake.py [--sizes 200 2000] [--latency-ms 50]
+Then apply on an empty account (the realistic mix, --apply-size objects) at parallelism 8 and 32, with the
+emulator in its own process (bench/emulator_process.py: its CPU is not the client's), against the
+critical-path bound: each operation weighs the statements it sends (USE ROLE aside; counted in a first apply
+that runs one operation at a time), and the bound is the heaviest chain of dependent operations, or all the
+statements spread over the workers if that is more, times the latency. Also shown: what the walk's order
+would take with no cost but the latency (the same operations and weights; no schedule does better by much).
+
+Run: PYTHONPATH=. python bench/bench_snowflake.py [--sizes 200 2000] [--latency-ms 50] [--apply-size 200]
 """
 
 from __future__ import annotations
 
 import argparse
+import heapq
 import tempfile
 import time
+from typing import Any
 
+import networkx as nx
+
+from bench.emulator_process import EmulatorProcess
 from bench.generated import generated_stack
 from spcs_emulator.testing import running_emulator
+from spcs_iac.apply.executor import operations, urgency
 from spcs_iac.drivers import api
+from spcs_iac.plan.model import Change
+from spcs_iac.plan.target import ApplyContext
 from spcs_iac.targets.snowflake.provider import SnowflakeProvider
 
 WAREHOUSE = "BENCH_READ_WH"  # the reads' session warehouse (not part of the stack)
@@ -57,11 +72,92 @@ def measure(n: int, latency_ms: int, fixed: int | None) -> None:
                 assert result.ok, list(result.failed.items())[:3]
 
 
+class CountingProvider(SnowflakeProvider):
+    """Records the statements each operation sends, USE ROLE aside (exact only one operation at a time)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent: dict[tuple[str, str], int] = {}
+
+    def _counted(self, verb: str, change: Change, run: Any) -> Any:
+        start = len(self.db.log)
+        try:
+            return run()
+        finally:
+            self.sent[(verb, change.address)] = sum(1 for s in self.db.log[start:] if not s.startswith("USE ROLE"))
+
+    def create(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
+        return self._counted("create", change, lambda: super(CountingProvider, self).create(change, ctx))
+
+    def update(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
+        return self._counted("update", change, lambda: super(CountingProvider, self).update(change, ctx))
+
+
+def ideal_walk(ops: nx.DiGraph, weight: dict[Any, int], parallelism: int) -> int:
+    """Statements' worth of time the executor's order takes when a statement costs exactly the latency."""
+    rank, order = urgency(ops), {op: i for i, op in enumerate(ops)}
+    waiting = {op: ops.in_degree(op) for op in ops}
+    ready = [(-rank[op], order[op], op) for op in ops if waiting[op] == 0]
+    heapq.heapify(ready)
+    running: list[tuple[int, int, Any]] = []
+    now = 0
+    while ready or running:
+        while ready and len(running) < parallelism:
+            _, i, op = heapq.heappop(ready)
+            heapq.heappush(running, (now + weight[op], i, op))
+        now, _, op = heapq.heappop(running)
+        for succ in ops.successors(op):
+            waiting[succ] -= 1
+            if waiting[succ] == 0:
+                heapq.heappush(ready, (-rank[succ], order[succ], succ))
+    return now
+
+
+def measure_apply(n: int, latency_ms: int, parallelisms: list[int]) -> None:
+    stack = generated_stack(n, fixed=5)
+    with EmulatorProcess(ready_delay_s=0.0) as emu, tempfile.TemporaryDirectory() as state:
+        counting = CountingProvider(stack_name=stack.name, state_dir=state, **emu.params)
+        ops = operations(api.plan(stack, "snowflake", provider=counting, state_dir=state))
+        assert api.apply(stack, "snowflake", provider=counting, state_dir=state, parallelism=1).ok
+        counting.close()
+    weight = {op: counting.sent.get(op, 0) for op in ops}
+    heaviest: dict[Any, int] = {}
+    for op in nx.topological_sort(ops):
+        heaviest[op] = weight[op] + max((heaviest[q] for q in ops.predecessors(op)), default=0)
+    chain, total = max(heaviest.values()), sum(weight.values())
+    print(f"-- apply {n} objects on an empty account (realistic mix): {len(ops)} operations, {total} statements "
+          f"(USE ROLE aside), heaviest chain {chain} statements")
+    for parallelism in parallelisms:
+        with EmulatorProcess(ready_delay_s=0.0) as emu, tempfile.TemporaryDirectory() as state:
+            p = SnowflakeProvider(stack_name=stack.name, state_dir=state, **emu.params)
+            api.plan(stack, "snowflake", provider=p, state_dir=state)  # connected, as a plan before apply
+            emu.inject(latency_ms=latency_ms)
+            emu.reset_stats()
+            began = time.perf_counter()
+            result = api.apply(stack, "snowflake", provider=p, state_dir=state, parallelism=parallelism)
+            wall = time.perf_counter() - began
+            stats = emu.stats()
+            p.close()
+        assert result.ok, list(result.failed.items())[:3]
+        bound = max(chain, total / parallelism) * latency_ms / 1000
+        ideal = ideal_walk(ops, weight, parallelism) * latency_ms / 1000
+        kinds = stats["round_trips_by_kind"]
+        uses = stats["by_keyword"].get("USE", 0)
+        print(f"apply @ {latency_ms} ms/round trip, parallelism {parallelism:>2}: operations {result.seconds:5.2f}s "
+              f"(whole apply with its plan {wall:5.2f}s), critical-path bound {bound:5.2f}s: ratio "
+              f"{result.seconds / bound:4.2f}x; the walk's order with nothing but latency {ideal:5.2f}s "
+              f"({ideal / bound:4.2f}x); {kinds.get('query', 0)} requests ({uses} USE ROLE), "
+              f"{kinds.get('login', 0)} logins", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="*", default=[200, 2000])
     ap.add_argument("--latency-ms", type=int, default=50)
+    ap.add_argument("--apply-size", type=int, default=200)
+    ap.add_argument("--parallelism", type=int, nargs="*", default=[8, 32])
     args = ap.parse_args()
+    measure_apply(args.apply_size, args.latency_ms, args.parallelism)
     for n in args.sizes:
         measure(n, args.latency_ms, fixed=5)
     measure(args.sizes[-1], args.latency_ms, fixed=None)

@@ -3,16 +3,17 @@
 Each change becomes one or two operations (a replace is delete then create). Creates and updates wait
 for the operations of what they depend on; deletes wait for the objects that depended on them. A failed
 operation skips only its descendants; everything else finishes, and every success is recorded in the
-state immediately, so running apply again converges.
+state immediately, so running apply again converges. Of the operations ready to run, those heading the
+longest chain of dependent operations start first.
 """
 
 from __future__ import annotations
 
+import heapq
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,37 +107,34 @@ class Executor:
 
     def run(self) -> ApplyResult:
         start = time.monotonic()
-        g = operations(self.plan)
-        result = ApplyResult()
-        waiting = {op: g.in_degree(op) for op in g.nodes}
-        ready = [op for op, n in waiting.items() if n == 0]
-        running: dict[Future[None], Op] = {}
-        blocked: set[Op] = set()
-        with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
-            while ready or running:
-                while ready and len(running) < self.parallelism:
-                    op = ready.pop(0)
-                    running[pool.submit(self._run_op, g.nodes[op]["change"], op[0])] = op
-                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    op = running.pop(fut)
-                    error = fut.exception()
-                    if error is None:
-                        result.done.append(op)
-                        for succ in g.successors(op):
-                            waiting[succ] -= 1
-                            if waiting[succ] == 0 and succ not in blocked:
-                                ready.append(succ)
-                    else:
-                        result.failed[op[1]] = scrub(_describe(error), self.secrets)
-                        self._say(f"x {op[0]} {op[1]} failed: {result.failed[op[1]]}")
-                        for desc in nx.descendants(g, op):
-                            if desc not in blocked:
-                                blocked.add(desc)
-                                if desc[1] != op[1]:
-                                    result.skipped.append(f"{desc[0]} {desc[1]}")
-        result.seconds = time.monotonic() - start
-        return result
+        walk = _Walk(operations(self.plan))
+        self.provider.prepare_apply(self.parallelism)
+        workers = [threading.Thread(target=self._work, args=(walk,), name=f"apply-{i}")
+                   for i in range(min(self.parallelism, walk.graph.number_of_nodes()))]
+        try:
+            for worker in workers:
+                worker.start()
+            walk.wait_until_done()
+        except BaseException:  # Ctrl-C, SIGTERM: what is in flight finishes and is recorded, nothing new starts
+            walk.stop()
+            raise
+        finally:
+            for worker in workers:
+                worker.join()
+        walk.result.seconds = time.monotonic() - start
+        return walk.result
+
+    def _work(self, walk: _Walk) -> None:
+        """One worker: run the most urgent ready operation, release its dependents, take the next."""
+        while (op := walk.take()) is not None:
+            try:
+                self._run_op(walk.graph.nodes[op]["change"], op[0])
+            except BaseException as error:  # the operation failed: recorded with its message, as any failure
+                message = scrub(_describe(error), self.secrets)
+                walk.failed(op, message)
+                self._say(f"x {op[0]} {op[1]} failed: {message}")
+            else:
+                walk.succeeded(op)
 
     def _run_op(self, change: Change, verb: str) -> None:
         ctx = ApplyContext(outputs=self.outputs, stack=self.state.stack, log=self._say if self.log else None)
@@ -192,6 +190,82 @@ class Executor:
     def _say(self, text: str) -> None:
         if self.log is not None:
             self.log(scrub(text, self.secrets))
+
+
+def urgency(g: nx.DiGraph) -> dict[Op, int]:
+    """For each operation, the most operations that still run one after another from it to the end (itself
+    included). Starting the most urgent first keeps the longest chain from waiting behind work that can wait:
+    with a few workers, in insertion order, a wide level of independent objects delayed every step after it."""
+    rank: dict[Op, int] = {}
+    for op in reversed(list(nx.topological_sort(g))):
+        rank[op] = 1 + max((rank[s] for s in g.successors(op)), default=0)
+    return rank
+
+
+class _Walk:
+    """The operations of one apply as workers take them: ready ones most urgent first (ties in plan order),
+    each released by the worker that finished its last dependency, without a round through a dispatcher."""
+
+    def __init__(self, g: nx.DiGraph) -> None:
+        self.graph = g
+        self.result = ApplyResult()
+        self._rank = urgency(g)
+        self._order = {op: i for i, op in enumerate(g.nodes)}
+        self._waiting = {op: g.in_degree(op) for op in g.nodes}
+        self._ready = [self._key(op) for op, n in self._waiting.items() if n == 0]
+        heapq.heapify(self._ready)
+        self._running = 0
+        self._stopped = False
+        self._blocked: set[Op] = set()
+        self._cond = threading.Condition()
+
+    def _key(self, op: Op) -> tuple[int, int, Op]:
+        return -self._rank[op], self._order[op], op
+
+    def _done(self) -> bool:
+        return self._stopped or (not self._ready and not self._running)
+
+    def take(self) -> Op | None:
+        """The next operation to run; None once nothing is left (or the walk was stopped)."""
+        with self._cond:
+            while not self._ready and not self._done():
+                self._cond.wait()
+            if self._stopped or not self._ready:
+                return None
+            self._running += 1
+            return heapq.heappop(self._ready)[2]
+
+    def succeeded(self, op: Op) -> None:
+        with self._cond:
+            self._running -= 1
+            self.result.done.append(op)
+            for succ in self.graph.successors(op):
+                self._waiting[succ] -= 1
+                if self._waiting[succ] == 0 and succ not in self._blocked:
+                    heapq.heappush(self._ready, self._key(succ))
+            self._cond.notify_all()
+
+    def failed(self, op: Op, message: str) -> None:
+        """Only the operation's descendants are skipped; everything else goes on."""
+        with self._cond:
+            self._running -= 1
+            self.result.failed[op[1]] = message
+            for desc in nx.descendants(self.graph, op):
+                if desc not in self._blocked:
+                    self._blocked.add(desc)
+                    if desc[1] != op[1]:
+                        self.result.skipped.append(f"{desc[0]} {desc[1]}")
+            self._cond.notify_all()
+
+    def wait_until_done(self) -> None:
+        with self._cond:
+            while not self._done():
+                self._cond.wait()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
 
 
 def _describe(error: BaseException) -> str:

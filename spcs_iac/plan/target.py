@@ -79,5 +79,10 @@ class Provider(ABC):
     def delete(self, change: Change, ctx: ApplyContext) -> None:
         """Remove the object (delete, the delete half of replace). ``change.prior`` says what it was."""
 
+    def prepare_apply(self, parallelism: int) -> None:
+        """Up to ``parallelism`` operations are about to run at once: a target that pools connections
+        sizes its pool to that, so that no operation waits for another's connection."""
+        return None
+
     def close(self) -> None:
         return None

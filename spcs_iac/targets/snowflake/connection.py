@@ -164,6 +164,12 @@ class Session:
         self.role = self.default_role
 
 
+class _Login:
+    """A session being logged in; ``error`` is why it could not be."""
+
+    error: BaseException | None = None
+
+
 class Db:
     """The provider's access to the account: counted statements, pooled sessions, cached reads."""
 
@@ -198,9 +204,18 @@ class Db:
     def connected(self) -> bool:
         return bool(self._all)
 
+    def allow_sessions(self, count: int) -> None:
+        """Let the pool grow to ``count`` sessions (it never shrinks)."""
+        with self._lock:
+            if count > self.max_sessions:
+                self.max_sessions = count
+                self._lock.notify_all()
+
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        sess = self._borrow()
+    def session(self, role: str | None = None) -> Iterator[Session]:
+        """Borrow a session for a run of statements; ``role`` (None: the default role) is the one they start
+        with, so an idle session already using it is preferred: it needs no ``USE ROLE`` round trip."""
+        sess = self._borrow(role)
         try:
             yield sess
         finally:
@@ -208,34 +223,73 @@ class Db:
                 self._idle.append(sess)
                 self._lock.notify()
 
-    def _borrow(self) -> Session:
+    def _borrow(self, role: str | None = None) -> Session:
         if not self.allowed:
             raise ProviderError(
                 "not connected to Snowflake: this provider was created with connect=False (plan --assume-empty)"
             )
         self._refuse_if_silent("login")
+        login: _Login | None = None
         with self._lock:
-            while not self._idle and len(self._all) >= self.max_sessions:
+            # Whichever comes first: a session another operation returns, or the one this borrower logs in
+            # (logins take longer than statements, and the connector runs them one at a time).
+            while not self._idle:
+                if login is not None and login.error is not None:
+                    raise login.error
+                if login is None and len(self._all) < self.max_sessions:
+                    login = self._start_login()
                 self._lock.wait()
-            if self._idle:
-                return self._idle.pop()
-            self._all.append(placeholder := Session(None))
+            i = self._idle_index(role)
+            if (login is None and not self._uses(self._idle[i], role) and len(self._all) < self.max_sessions
+                    and all(s.conn is not None for s in self._all)):
+                # Lent at once, with a USE ROLE to come; one more session (one login at a time) gives the
+                # next borrowers more sessions to choose from, until each role keeps some of its own.
+                self._start_login()
+            return self._idle.pop(i)
+
+    def _start_login(self) -> _Login:
+        """Log one more session in, in the background (the lock held); it joins the idle ones."""
+        placeholder, login = Session(None), _Login()
+        self._all.append(placeholder)
+        threading.Thread(target=self._log_in, args=(placeholder, login), name="snowflake-login", daemon=True).start()
+        return login
+
+    def _log_in(self, placeholder: Session, login: _Login) -> None:
         try:
             sess = Session(self._connect(self.params))
         except BaseException as exc:
             if isinstance(exc, timeouts.NoAnswer):
                 self._went_silent("login")
             with self._lock:
-                self._all.remove(placeholder)
-                self._lock.notify()
-            raise
+                if placeholder in self._all:
+                    self._all.remove(placeholder)
+                login.error = exc
+                self._lock.notify_all()
+            return
         with self._lock:
-            self._all[self._all.index(placeholder)] = sess
-            if sess.default_role:
-                self._default_role = sess.default_role
-            elif self._default_role:
-                sess.default_role = sess.role = self._default_role
-        return sess
+            closed = placeholder not in self._all  # the pool was closed while this session logged in
+            if not closed:
+                self._all[self._all.index(placeholder)] = sess
+                if sess.default_role:
+                    self._default_role = sess.default_role
+                elif self._default_role:
+                    sess.default_role = sess.role = self._default_role
+                self._idle.append(sess)
+                self._lock.notify_all()
+        if closed:
+            _close_quietly(sess.conn)
+
+    def _idle_index(self, role: str | None) -> int:
+        """The idle session to lend (the lock held): the most recently returned one using ``role``, else the
+        most recently returned one."""
+        for i in range(len(self._idle) - 1, -1, -1):
+            if self._uses(self._idle[i], role):
+                return i
+        return len(self._idle) - 1
+
+    @staticmethod
+    def _uses(sess: Session, role: str | None) -> bool:
+        return sess.role == (role or sess.default_role)
 
     def close(self) -> None:
         with self._lock:

@@ -25,7 +25,7 @@ from spcs_iac.targets.snowflake.connection import Db, Session, _short, resolve_p
 from spcs_iac.targets.snowflake.contents import unmanaged_contents
 from spcs_iac.targets.snowflake.images import SnowflakeImages, registry_auth
 from spcs_iac.targets.snowflake.read import Reader
-from spcs_iac.targets.snowflake.sql import Step, Stmt, Upload, Wait, ident, literal, marking
+from spcs_iac.targets.snowflake.sql import Step, Stmt, Upload, Wait, ident, literal, marking, owner_role
 from spcs_iac.targets.snowflake.statements import (
     change_steps,
     create_steps,
@@ -56,6 +56,8 @@ class SnowflakeProvider(Provider):
         self.ready_timeout = float(opts.get("ready_timeout", 900.0))
         self.pool_timeout = float(opts.get("pool_timeout", 600.0))
         self.log_lines = int(opts.get("log_lines", 50))
+        # Sessions grow with apply's parallelism (prepare_apply) unless their number is given.
+        self._sessions_given = "max_sessions" in opts
         self.db = Db(params, allowed=connect, max_sessions=int(opts.get("max_sessions", 8)),
                      read_parallelism=int(opts.get("read_parallelism", 4)))
         auth_params = {**params, **{k: opts[k] for k in ("registry_username", "registry_password") if k in opts}}
@@ -129,10 +131,17 @@ class SnowflakeProvider(Provider):
     def delete(self, change: Change, ctx: ApplyContext) -> None:
         self._apply(delete_steps(change), ctx)
 
+    def prepare_apply(self, parallelism: int) -> None:
+        # Each operation holds a session: none should wait for another's. Up to twice as many let the
+        # owner roles keep sessions of their own (a session that changes role costs a USE ROLE round trip).
+        if not self._sessions_given:
+            self.db.allow_sessions(2 * parallelism)
+
     def _apply(self, steps: list[Step], ctx: ApplyContext, after: Resource | None = None) -> dict[str, Any]:
         if not steps and after is None:
             return {}  # nothing to run (an adopted object without differences, an image delete)
-        with self.db.session() as sess:
+        # A session already under the first statement's role saves the operation a USE ROLE round trip.
+        with self.db.session(steps[0].role if steps else owner_role(after) if after else None) as sess:
             for step in steps:
                 if isinstance(step, Wait):
                     ctx.say("    " + step.render())

@@ -147,9 +147,14 @@ def outputs_after(db: Db, sess: Session, r: Resource) -> dict[str, Any]:
     role = owner_role(r)
     row = show_one(db, sess, adapter.after_apply, r.fqn, role)
     out = outputs_of(r.kind, row) if row else {}
-    if adapter.public_endpoints:
+    if adapter.public_endpoints and _declares_public_endpoint(r):  # only public ones have ingress URLs
         eps = db.run(sess, Stmt((f"SHOW ENDPOINTS IN SERVICE {r.fqn}",), role))
         urls = {str(e.get("name")): e.get("ingress_url") for e in eps if to_bool(e.get("is_public"))}
         if urls:
             out["endpoints"] = urls
     return out
+
+
+def _declares_public_endpoint(r: Resource) -> bool:
+    spec = getattr(r, "typed_spec", None)
+    return spec is None or any(e.public for e in spec.endpoints or [])

@@ -1,0 +1,132 @@
+"""The provider's sessions and round trips during an apply, through the real connector against the emulator:
+the pool grows to the apply's parallelism, an operation takes the first session free, a session already
+under the operation's role saves its USE ROLE, and only services with public endpoints read them back."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from spcs_iac import ComputePool, Database, Grant, Role, RoleGrant, Service, Stack
+from spcs_iac.drivers import api
+from spcs_iac.targets.snowflake.provider import SnowflakeProvider
+from spcs_iac.targets.snowflake.sql import Stmt
+from tests.snowflake.support import spec
+
+Factory = Callable[..., SnowflakeProvider]
+
+
+def _borrow_all(p: SnowflakeProvider, count: int) -> list[Any]:
+    """Borrow ``count`` sessions at once (in a thread: a pool too small would wait forever)."""
+    got: list[Any] = []
+    stack = ExitStack()
+
+    def borrow() -> None:
+        for _ in range(count):
+            got.append(stack.enter_context(p.db.session()))
+
+    worker = threading.Thread(target=borrow, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    stuck = worker.is_alive()
+    if not stuck:
+        stack.close()
+    assert not stuck, f"only {len(got)} of {count} sessions could be borrowed at once"
+    return got
+
+
+def test_the_session_pool_grows_to_the_apply_parallelism(emu: Any, provider: Factory) -> None:
+    p = provider()
+    p.prepare_apply(12)
+    assert len({id(s) for s in _borrow_all(p, 12)}) == 12
+
+
+def test_a_session_count_given_by_the_user_is_kept(emu: Any, provider: Factory) -> None:
+    p = provider(max_sessions=2)
+    p.prepare_apply(12)
+    assert p.db.max_sessions == 2
+
+
+def test_an_operation_takes_the_first_session_free_rather_than_wait_for_its_own_login(emu: Any,
+                                                                                    provider: Factory) -> None:
+    p = provider()
+    with p.db.session() as first:
+        pass  # logged in, now idle
+    emu.emulator.inject(latency_ms=300)  # a login now takes longer than handing a session over
+    got: list[Any] = []
+    with p.db.session() as held:
+        assert held is first
+        taker = threading.Thread(target=lambda: got.append(p.db._borrow()), daemon=True)
+        taker.start()  # finds no idle session: logs one in, and waits for whichever is free first
+    taker.join(timeout=30)
+    emu.emulator.inject(latency_ms=0)
+    assert got == [first]
+
+
+def test_an_idle_session_under_the_wanted_role_is_lent_first(emu: Any, provider: Factory) -> None:
+    admin = emu.emulator.login("setup")
+    emu.emulator.execute(admin, "CREATE ROLE OPS_ROLE")
+    emu.emulator.execute(admin, "GRANT ROLE OPS_ROLE TO ROLE ACCOUNTADMIN")
+    p = provider()
+    with p.db.session() as a, p.db.session() as b:
+        p.db.use_role(a, '"OPS_ROLE"')
+    # b went back last: a plain borrow gets it; one for OPS_ROLE gets a, which needs no USE ROLE.
+    before = p.db.count
+    with p.db.session('"OPS_ROLE"') as sess:
+        assert sess is a
+        p.db.run(sess, Stmt(("SELECT CURRENT_ROLE()",), '"OPS_ROLE"'))
+    assert p.db.count == before + 1
+    with p.db.session() as sess:
+        assert sess is b
+
+
+def test_a_session_lent_under_another_role_brings_one_more_for_the_next_borrower(emu: Any,
+                                                                                 provider: Factory) -> None:
+    admin = emu.emulator.login("setup")
+    emu.emulator.execute(admin, "CREATE ROLE OPS_ROLE")
+    emu.emulator.execute(admin, "GRANT ROLE OPS_ROLE TO ROLE ACCOUNTADMIN")
+    p = provider()
+    p.prepare_apply(2)
+    with p.db.session() as first:
+        pass
+    with p.db.session('"OPS_ROLE"') as lent:  # the only idle session: lent at once, and a login starts
+        assert lent is first
+        p.db.use_role(lent, '"OPS_ROLE"')
+    with p.db._lock:
+        p.db._lock.wait_for(lambda: len(p.db._idle) == 2, timeout=30)
+    with p.db.session() as other, p.db.session('"OPS_ROLE"') as again:
+        assert other is not first and again is first  # each under its role: no USE ROLE for either
+        assert other.role == p.db.default_role
+
+
+def _service_stack(public: bool) -> Stack:
+    s = Stack("endpoints")
+    owner = s.add(Role(name="SVC_OWNER"))
+    s.add(RoleGrant(role=owner, to_role="ACCOUNTADMIN"))
+    s.add(Grant(to=owner, on="ACCOUNT", privileges=["CREATE DATABASE", "CREATE COMPUTE POOL",
+                                                    "BIND SERVICE ENDPOINT"]))
+    db = s.add(Database(name="EP_DB", owner=owner))
+    pool = s.add(ComputePool(name="EP_POOL", instance_family="CPU_X64_XS", max_nodes=1, owner=owner))
+    s.add(Service(name="EP_SVC", database=db, compute_pool=pool, owner=owner,
+                  spec=spec("registry.example.com/app:1", public=public)))
+    return s
+
+
+def test_only_a_service_with_a_public_endpoint_reads_its_endpoints_back(emu: Any, provider: Factory,
+                                                                        tmp_path: Path) -> None:
+    for public in (False, True):
+        emu.emulator.reset()
+        emu.emulator.inject(ready_delay_s=0.0)
+        state = tmp_path / str(public)
+        result = api.apply(_service_stack(public), "snowflake", provider=provider(), state_dir=str(state))
+        assert result.ok, result.failed
+        sent = [s for s in emu.emulator.stats()["statements"] if s.upper().startswith("SHOW ENDPOINTS")]
+        outputs = api.plan(_service_stack(public), "snowflake", provider=provider(),
+                           state_dir=str(state)).outputs["service.EP_DB.PUBLIC.EP_SVC"]
+        if public:
+            assert len(sent) == 1 and outputs["endpoints"]["api"].endswith(".snowflakecomputing.app"), outputs
+        else:
+            assert sent == [] and "endpoints" not in outputs, (sent, outputs)
