@@ -29,7 +29,9 @@ def unmanaged_contents(db: Db, kind: str, name: str, managed: Mapping[str, Resou
     if kind == "stage":
         return _stage_files(db, name, managed)
     parts = ids.split_qualified(name)
-    scope = f"{'DATABASE' if kind == 'database' else 'SCHEMA'} {ids.qualified(*parts)}"
+    # One SHOW per kind and database, whatever the number of its schemas a plan drops: a schema's
+    # contents are the database's rows in that schema (SHOW results are cached for the run).
+    scope = f"DATABASE {ids.quote(parts[0])}"
     out: list[str] = []
     if kind == "database":
         for row in _show(db, f"SHOW SCHEMAS IN {scope}"):
@@ -40,6 +42,8 @@ def unmanaged_contents(db: Db, kind: str, name: str, managed: Mapping[str, Resou
                 out.append(f"schema {ids.qualified(parts[0], schema)}")
     for inner, show in INSIDE:
         for row in _show(db, f"{show} IN {scope}"):
+            if kind == "schema" and str(row["schema_name"]) != parts[1]:
+                continue
             fqn = ids.qualified(str(row["database_name"]), str(row["schema_name"]), str(row["name"]))
             if f"{inner}.{fqn}" not in managed:
                 out.append(f"{inner.replace('_', ' ')} {fqn}")
@@ -69,7 +73,7 @@ def _uploaded_specs(stage: str, managed: Mapping[str, Resource | None]) -> set[s
 
 def _show(db: Db, sql: str) -> list[dict[str, Any]]:
     try:
-        return db.query(sql, cache=False)
+        return db.query(sql)
     except ProviderError as exc:
         if "does not exist" in str(exc):
             return []
