@@ -19,7 +19,6 @@ Run: PYTHONPATH=. python bench/bench_snowflake.py [--sizes 200 2000] [--latency-
 from __future__ import annotations
 
 import argparse
-import heapq
 import tempfile
 import time
 from typing import Any
@@ -29,7 +28,8 @@ import networkx as nx
 from bench.emulator_process import EmulatorProcess
 from bench.generated import generated_stack
 from spcs_emulator.testing import running_emulator
-from spcs_iac.apply.executor import operations, urgency
+from spcs_iac.apply.executor import operations
+from spcs_iac.apply.walk import simulate
 from spcs_iac.drivers import api
 from spcs_iac.plan.model import Change
 from spcs_iac.plan.target import ApplyContext
@@ -93,26 +93,6 @@ class CountingProvider(SnowflakeProvider):
         return self._counted("update", change, lambda: super(CountingProvider, self).update(change, ctx))
 
 
-def ideal_walk(ops: nx.DiGraph, weight: dict[Any, int], parallelism: int) -> int:
-    """Statements' worth of time the executor's order takes when a statement costs exactly the latency."""
-    rank, order = urgency(ops), {op: i for i, op in enumerate(ops)}
-    waiting = {op: ops.in_degree(op) for op in ops}
-    ready = [(-rank[op], order[op], op) for op in ops if waiting[op] == 0]
-    heapq.heapify(ready)
-    running: list[tuple[int, int, Any]] = []
-    now = 0
-    while ready or running:
-        while ready and len(running) < parallelism:
-            _, i, op = heapq.heappop(ready)
-            heapq.heappush(running, (now + weight[op], i, op))
-        now, _, op = heapq.heappop(running)
-        for succ in ops.successors(op):
-            waiting[succ] -= 1
-            if waiting[succ] == 0:
-                heapq.heappush(ready, (-rank[succ], order[succ], succ))
-    return now
-
-
 def measure_apply(n: int, latency_ms: int, parallelisms: list[int]) -> None:
     stack = generated_stack(n, fixed=5)
     with EmulatorProcess(ready_delay_s=0.0) as emu, tempfile.TemporaryDirectory() as state:
@@ -140,7 +120,7 @@ def measure_apply(n: int, latency_ms: int, parallelisms: list[int]) -> None:
             p.close()
         assert result.ok, list(result.failed.items())[:3]
         bound = max(chain, total / parallelism) * latency_ms / 1000
-        ideal = ideal_walk(ops, weight, parallelism) * latency_ms / 1000
+        ideal = simulate(ops, parallelism, lambda op: weight[op] * latency_ms / 1000)
         kinds = stats["round_trips_by_kind"]
         uses = stats["by_keyword"].get("USE", 0)
         print(f"apply @ {latency_ms} ms/round trip, parallelism {parallelism:>2}: operations {result.seconds:5.2f}s "

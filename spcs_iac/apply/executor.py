@@ -9,12 +9,10 @@ longest chain of dependent operations start first.
 
 from __future__ import annotations
 
-import heapq
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -27,19 +25,7 @@ from spcs_iac.plan.running import suspends
 from spcs_iac.plan.target import ApplyContext, Provider
 from spcs_iac.state.store import StateEntry, StateStore
 
-Op = tuple[str, str]  # (verb, address); verb in create / update / delete
-
-
-@dataclass
-class ApplyResult:
-    done: list[Op] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed and not self.skipped
+from .walk import ApplyResult, Op, Walk
 
 
 def operations(plan: Plan) -> nx.DiGraph:
@@ -107,24 +93,25 @@ class Executor:
 
     def run(self) -> ApplyResult:
         start = time.monotonic()
-        walk = _Walk(operations(self.plan))
+        ops = operations(self.plan)
+        workers = min(self.parallelism, ops.number_of_nodes())
+        walk = Walk(ops, workers)
         self.provider.prepare_apply(self.parallelism)
-        workers = [threading.Thread(target=self._work, args=(walk,), name=f"apply-{i}")
-                   for i in range(min(self.parallelism, walk.graph.number_of_nodes()))]
+        threads = [threading.Thread(target=self._work, args=(walk,), name=f"apply-{i}") for i in range(workers)]
         try:
-            for worker in workers:
-                worker.start()
+            for thread in threads:
+                thread.start()
             walk.wait_until_done()
         except BaseException:  # Ctrl-C, SIGTERM: what is in flight finishes and is recorded, nothing new starts
             walk.stop()
             raise
         finally:
-            for worker in workers:
-                worker.join()
+            for thread in threads:
+                thread.join()
         walk.result.seconds = time.monotonic() - start
         return walk.result
 
-    def _work(self, walk: _Walk) -> None:
+    def _work(self, walk: Walk) -> None:
         """One worker: run the most urgent ready operation, release its dependents, take the next."""
         while (op := walk.take()) is not None:
             try:
@@ -190,82 +177,6 @@ class Executor:
     def _say(self, text: str) -> None:
         if self.log is not None:
             self.log(scrub(text, self.secrets))
-
-
-def urgency(g: nx.DiGraph) -> dict[Op, int]:
-    """For each operation, the most operations that still run one after another from it to the end (itself
-    included). Starting the most urgent first keeps the longest chain from waiting behind work that can wait:
-    with a few workers, in insertion order, a wide level of independent objects delayed every step after it."""
-    rank: dict[Op, int] = {}
-    for op in reversed(list(nx.topological_sort(g))):
-        rank[op] = 1 + max((rank[s] for s in g.successors(op)), default=0)
-    return rank
-
-
-class _Walk:
-    """The operations of one apply as workers take them: ready ones most urgent first (ties in plan order),
-    each released by the worker that finished its last dependency, without a round through a dispatcher."""
-
-    def __init__(self, g: nx.DiGraph) -> None:
-        self.graph = g
-        self.result = ApplyResult()
-        self._rank = urgency(g)
-        self._order = {op: i for i, op in enumerate(g.nodes)}
-        self._waiting = {op: g.in_degree(op) for op in g.nodes}
-        self._ready = [self._key(op) for op, n in self._waiting.items() if n == 0]
-        heapq.heapify(self._ready)
-        self._running = 0
-        self._stopped = False
-        self._blocked: set[Op] = set()
-        self._cond = threading.Condition()
-
-    def _key(self, op: Op) -> tuple[int, int, Op]:
-        return -self._rank[op], self._order[op], op
-
-    def _done(self) -> bool:
-        return self._stopped or (not self._ready and not self._running)
-
-    def take(self) -> Op | None:
-        """The next operation to run; None once nothing is left (or the walk was stopped)."""
-        with self._cond:
-            while not self._ready and not self._done():
-                self._cond.wait()
-            if self._stopped or not self._ready:
-                return None
-            self._running += 1
-            return heapq.heappop(self._ready)[2]
-
-    def succeeded(self, op: Op) -> None:
-        with self._cond:
-            self._running -= 1
-            self.result.done.append(op)
-            for succ in self.graph.successors(op):
-                self._waiting[succ] -= 1
-                if self._waiting[succ] == 0 and succ not in self._blocked:
-                    heapq.heappush(self._ready, self._key(succ))
-            self._cond.notify_all()
-
-    def failed(self, op: Op, message: str) -> None:
-        """Only the operation's descendants are skipped; everything else goes on."""
-        with self._cond:
-            self._running -= 1
-            self.result.failed[op[1]] = message
-            for desc in nx.descendants(self.graph, op):
-                if desc not in self._blocked:
-                    self._blocked.add(desc)
-                    if desc[1] != op[1]:
-                        self.result.skipped.append(f"{desc[0]} {desc[1]}")
-            self._cond.notify_all()
-
-    def wait_until_done(self) -> None:
-        with self._cond:
-            while not self._done():
-                self._cond.wait()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopped = True
-            self._cond.notify_all()
 
 
 def _describe(error: BaseException) -> str:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from spcs_iac import Database, Role, Schema, Stack, Stage, Warehouse
-from spcs_iac.apply.executor import operations, urgency
+from spcs_iac.apply.executor import operations
+from spcs_iac.apply.walk import urgency
 from spcs_iac.drivers import api
 from tests.support.memory_provider import MemoryProvider, MemoryTarget
 
