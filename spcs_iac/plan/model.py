@@ -8,7 +8,7 @@ desired values and declarations hold salted hashes, and field diffs show sensiti
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -127,7 +127,7 @@ class Change:
         if self.loses:
             out["loses"] = list(self.loses)
         if self.prior is not None:
-            out["prior"] = asdict(self.prior)
+            out["prior"] = self.prior.to_json()
         if self.observed is not None:
             out["observed"] = self.observed
         if self.observed_outputs:

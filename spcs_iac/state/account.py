@@ -25,7 +25,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from typing import Any, Protocol
 
 from spcs_iac.errors import SpcsIacError, StateLockedError
@@ -152,7 +151,7 @@ class AccountState(StateBackend):
         with self._mutex:
             self.entries[address] = entry
             self.pending.discard(address)
-            self._append("put", address, json.dumps(asdict(entry), sort_keys=True, default=str))
+            self._append("put", address, json.dumps(entry.to_json(), sort_keys=True, default=str))
 
     def intend(self, address: str) -> None:
         with self._mutex:

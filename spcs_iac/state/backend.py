@@ -15,7 +15,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from spcs_iac.errors import SpcsIacError
@@ -33,6 +33,12 @@ class StateEntry:
     depends_on: list[str] = field(default_factory=list)
     owner: str | None = None
     adopted: bool = False  # existed before the stack took it over: replacing or deleting it needs consent
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as a JSON object, sharing its values: written out at once, never changed (a journal
+        line per operation; ``dataclasses.asdict`` deep-copied every value of every entry first)."""
+        return {"kind": self.kind, "name": self.name, "props": self.props, "outputs": self.outputs,
+                "depends_on": self.depends_on, "owner": self.owner, "adopted": self.adopted}
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,7 @@ def pack_resources(entries: dict[str, StateEntry]) -> dict[str, Any]:
     sets: dict[tuple[str, ...], str] = {}
     resources: dict[str, Any] = {}
     for address, entry in sorted(entries.items()):
-        data = asdict(entry)
+        data = entry.to_json()
         shared = tuple(sorted(d for d in entry.depends_on if d.startswith(SHARED_KINDS)))
         if len(shared) > 1:
             ref = sets.setdefault(shared, f"g{len(sets) + 1}")

@@ -20,7 +20,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +139,7 @@ class StateStore(StateBackend):
         with self._mutex:
             self.entries[address] = entry
             self.pending.discard(address)
-            self._append({"op": "put", "address": address, "entry": asdict(entry)})
+            self._append({"op": "put", "address": address, "entry": entry.to_json()})
 
     def intend(self, address: str) -> None:
         with self._mutex:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -112,3 +113,12 @@ def test_state_does_not_repeat_the_owner_grants_per_object(tmp_path):
         assert len([d for d in owned.depends_on if d.startswith("grant.")]) == grants
     # 38 more grants add their own entries and one list, not 38 x 200 references.
     assert sizes[40] - sizes[2] < 38 * 1500, sizes
+
+
+def test_an_entry_is_written_with_every_field_it_has() -> None:
+    # Journal lines and state files are written from to_json: a field added to StateEntry and left out of it
+    # would be lost on the next load.
+    entry = StateEntry(kind="service", name="DB.S.SVC", props={"spec": {"containers": [{"name": "c"}]}},
+                       outputs={"url": "u"}, depends_on=["schema.DB.S"], owner="OWNER", adopted=True)
+    assert entry.to_json() == dataclasses.asdict(entry)
+    assert StateEntry(**json.loads(json.dumps(entry.to_json()))) == entry
