@@ -68,7 +68,11 @@ def measure(n: int, latency_ms: int, fixed: int | None) -> None:
                       f"({plan.summary()})", flush=True)
             if phase == "empty target":
                 emu.emulator.inject(latency_ms=0)
-                result = api.apply(stack, "snowflake", provider=provider(), state_dir=state, parallelism=16)
+                applier = provider()
+                try:
+                    result = api.apply(stack, "snowflake", provider=applier, state_dir=state, parallelism=16)
+                finally:
+                    applier.close()
                 assert result.ok, list(result.failed.items())[:3]
 
 
