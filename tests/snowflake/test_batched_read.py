@@ -123,9 +123,12 @@ def test_objects_dropped_by_hand_read_as_absent(emu: Any, provider: Factory, war
     emu.emulator.execute(admin, "DROP ROLE MB_READER_2")
     # The guesses for what the state records fail on the first missing object; the read still completes.
     batched, trips, plan = refresh(emu, provider(warehouse=warehouse), stack, tmp_path)
+    logins = emu.emulator.stats()["round_trips_by_kind"].get("login", 0)
     single, _, _ = refresh(emu, one_per_request(provider), stack, tmp_path)
     assert batched == single
-    assert trips <= 8  # login, the failed request, then two batches of three
+    # The failed request, then two batches of three. The two batches may overlap, and whether the second one
+    # logs a session in of its own depends on timing: logins are counted apart.
+    assert trips - logins <= 7 and logins <= 2, (trips, logins)
     created = {c.name for c in plan.actionable if c.action.value == "create"}
     assert "MB_READER_2" in created and any(name.startswith("MB_DB.S1.SCORE") for name in created)
 
