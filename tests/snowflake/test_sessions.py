@@ -130,3 +130,24 @@ def test_only_a_service_with_a_public_endpoint_reads_its_endpoints_back(emu: Any
             assert len(sent) == 1 and outputs["endpoints"]["api"].endswith(".snowflakecomputing.app"), outputs
         else:
             assert sent == [] and "endpoints" not in outputs, (sent, outputs)
+
+
+def test_close_waits_for_a_session_still_logging_in_and_logs_it_out(emu: Any, provider: Factory) -> None:
+    # A session lent under another role starts one more login in the background. Closing right after must
+    # not leave that login running: its session would outlive close() and be left to the connector's
+    # exit-time cleanup when the process ends.
+    admin = emu.emulator.login("setup")
+    emu.emulator.execute(admin, "CREATE ROLE OPS_ROLE")
+    emu.emulator.execute(admin, "GRANT ROLE OPS_ROLE TO ROLE ACCOUNTADMIN")
+    before = set(emu.emulator.sessions)
+    p = provider()
+    p.prepare_apply(2)
+    with p.db.session() as first:
+        pass
+    emu.emulator.inject(latency_ms=400)  # the background login takes a while
+    with p.db.session('"OPS_ROLE"') as lent:
+        assert lent is first
+    p.db.close()
+    emu.emulator.inject(latency_ms=0)
+    assert not [t for t in threading.enumerate() if t.name == "snowflake-login" and t.is_alive()]
+    assert set(emu.emulator.sessions) == before  # every session the provider opened was logged out

@@ -154,6 +154,9 @@ def _connect(params: Mapping[str, Any]) -> Any:
         ) from None
 
 
+LOGIN_WAIT_ON_CLOSE = 30.0  # seconds close() waits for logins under way (each bounded by its own timeout)
+
+
 class Session:
     """One connection and the role it currently uses."""
 
@@ -188,6 +191,7 @@ class Db:
         self.log: list[str] = []  # display form of every statement sent
         # Whether the account takes several statements per request here (batch.py): None = not tried yet.
         self.multi_statement: bool | None = None
+        self._logins: list[threading.Thread] = []  # sessions being logged in, in the background
         # When the account last stopped answering, and at which statement: later statements are refused at
         # once for a while rather than each waiting out its own timeouts.
         self._silent: tuple[float, str] | None = None
@@ -251,7 +255,9 @@ class Db:
         """Log one more session in, in the background (the lock held); it joins the idle ones."""
         placeholder, login = Session(None), _Login()
         self._all.append(placeholder)
-        threading.Thread(target=self._log_in, args=(placeholder, login), name="snowflake-login", daemon=True).start()
+        thread = threading.Thread(target=self._log_in, args=(placeholder, login), name="snowflake-login", daemon=True)
+        self._logins = [t for t in self._logins if t.is_alive()] + [thread]
+        thread.start()
         return login
 
     def _log_in(self, placeholder: Session, login: _Login) -> None:
@@ -294,6 +300,13 @@ class Db:
     def close(self) -> None:
         with self._lock:
             sessions, self._all, self._idle = self._all, [], []
+            logins, self._logins = self._logins, []
+        # A login still under way closes its session itself once it arrives (_log_in); waited for here, so
+        # that no session is left for the connector's exit-time cleanup when the process ends right after
+        # (that cleanup has aborted processes). Not waited for from an account that stopped answering.
+        deadline = time.monotonic() + (0 if self._silent else LOGIN_WAIT_ON_CLOSE)
+        for thread in logins:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         conns = [s.conn for s in sessions if s.conn is not None]
         if not conns:
             return
