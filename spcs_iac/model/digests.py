@@ -21,6 +21,7 @@ import hmac
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 # Cost of one guess: 8 MiB of memory and 19-40 ms of one core of a busy 2-core machine (a 200,000-word
@@ -131,3 +132,34 @@ def forget_digests() -> None:
 def _trim() -> None:
     while len(_chosen) > _REMEMBERED:
         _chosen.popitem(last=False)
+
+
+def settle(jobs: Iterable[tuple[str, str, str, object]]) -> Callable[[], None]:
+    """Start working out, in the background, the digest of each ``(address, field, value, recorded)``: the
+    recorded one when the value is unchanged, else a new one; returns the call that waits for them all.
+    Several run at once: scrypt lets other threads run, so a plan pays one scrypt per core at a time
+    rather than one after another, and the work overlaps the target's reads. ``desired()`` and
+    ``keep_secret_digests`` then find every answer already made (the choice and the hashes are remembered)."""
+    work = list(jobs)
+    if not work:
+        return lambda: None
+
+    def one(job: tuple[str, str, str, object]) -> None:
+        address, field, value, recorded = job
+        if not keep_digest(address, field, value, recorded):
+            digest_for(address, field, value)
+
+    from concurrent.futures import ThreadPoolExecutor  # here: `validate` never needs it
+
+    pool = ThreadPoolExecutor(max_workers=min(len(work), os.cpu_count() or 1), thread_name_prefix="digest")
+    futures = [pool.submit(one, job) for job in work]
+
+    def wait() -> None:
+        try:
+            for future in futures:
+                future.result()
+        finally:
+            pool.shutdown(wait=True)
+
+    return wait
+

@@ -17,6 +17,7 @@ import networkx as nx
 
 from spcs_iac.graph.build import object_predecessors
 from spcs_iac.model.base import Resource
+from spcs_iac.model.digests import settle as settle_digests
 from spcs_iac.model.fields import kind_props
 from spcs_iac.model.kinds import KINDS
 from spcs_iac.plan.diff import field_changes, upstream_changed
@@ -48,7 +49,14 @@ def make_plan(
     desired: dict[str, Resource] = {n: graph.nodes[n]["resource"] for n in order}
     requests = [ReadRequest(a, r.kind, r.fqn, r, entries.get(a)) for a, r in desired.items()]
     requests += [ReadRequest(a, e.kind, e.name, None, e) for a, e in entries.items() if a not in desired]
-    observed = {} if assume_empty else provider.read(requests)
+    # Secret digests (slow on purpose) are worked out meanwhile, several at once.
+    digests_settled = (lambda: None) if destroy else settle_digests(
+        (a, name, value, entries[a].props.get(name) if a in entries else None)
+        for a, r in desired.items() for name, value in r.secret_values())
+    try:
+        observed = {} if assume_empty else provider.read(requests)
+    finally:
+        digests_settled()
     outputs = _known_outputs(entries, observed)
 
     changes: dict[str, Change] = {}

@@ -8,6 +8,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -158,3 +161,32 @@ def test_each_secret_is_hashed_once_per_run(tmp_path: Path) -> None:
     assert hashed == 1 + 2 + 6  # one verification per secret value: API_KEY, LOGIN (2 fields), EXTRA_*
     again = plan(secrets_stack(more=6), target, tmp_path)
     assert not again.has_changes and digests._scrypt.cache_info().misses == hashed
+
+
+def test_a_plan_hashes_several_secrets_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # scrypt is slow on purpose and lets other threads run: a plan works its secrets out side by side
+    # (one per core) instead of one after another, while it reads the target.
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the digests are worked out one at a time")
+    running, most = [0], [0]
+    lock = threading.Lock()
+    real = hashlib.scrypt
+
+    def counting(*args: object, **kwargs: object) -> bytes:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.05)  # long enough for the calls to overlap when they run side by side
+            return real(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                running[0] -= 1
+
+    target = MemoryTarget()
+    apply(secrets_stack(more=6), target, tmp_path)
+    forget_digests()
+    monkeypatch.setattr(digests.hashlib, "scrypt", counting)
+    again = plan(secrets_stack(more=6), target, tmp_path)
+    assert not again.has_changes  # every recorded digest verified and kept
+    assert most[0] >= 2, most
