@@ -4,7 +4,8 @@ Run: PYTHONPATH=. python bench/bench_engine.py [--sizes 1000 5000 10000] [--repe
 Prints, per size, the plan's CPU time (the least of --repeat runs: CPU time varies less than wall time on
 a shared machine), its wall time, the process's peak RSS so far and the plan's peak Python allocations
 (tracemalloc, in a separate run that is not timed); then the growth from the smallest to the largest size.
-Never asserted by the tests. Uses the in-memory target from tests/support.
+Then apply at parallelism 8 and 32 against the critical-path bound, and the plan of --secrets secrets (each one
+salted scrypt, on purpose). Never asserted by the tests. Uses the in-memory target from tests/support.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ import tracemalloc
 import networkx as nx
 
 from bench.generated import generated_stack
+from spcs_iac import Database, Secret, Stack
 from spcs_iac.apply.executor import operations
 from spcs_iac.apply.walk import simulate
 from spcs_iac.drivers import api
+from spcs_iac.model.digests import forget_digests
 from tests.support.memory_provider import MemoryProvider, MemoryTarget
 
 
@@ -83,6 +86,25 @@ def bench_apply(n: int, latency_ms: int, parallelism: int) -> None:
           f"the walk's order with nothing but latency {ideal:5.2f}s ({ideal / bound:4.2f}x)")
 
 
+def bench_secrets(n: int) -> None:
+    """Plan a stack of ``n`` secrets in a fresh state of mind (no digest remembered): each costs one scrypt,
+    on purpose; the planner runs them side by side, one per core."""
+    stack = Stack("secrets")
+    db = stack.add(Database(name="SECRETS_DB"))
+    for i in range(n):
+        stack.add(Secret(name=f"SECRET_{i}", database=db, type="GENERIC_STRING", secret_string=f"value-{i}"))
+    target = MemoryTarget()
+    with tempfile.TemporaryDirectory() as d:
+        for phase in ("empty target", "after apply"):
+            forget_digests()
+            c0, t0 = time.process_time(), time.perf_counter()
+            plan = api.plan(stack, "memory", provider=MemoryProvider(target=target), state_dir=d)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            print(f"plan {n} secrets, {phase}: wall {wall:5.2f}s, CPU {cpu:5.2f}s ({plan.summary()})")
+            if phase == "empty target":
+                assert api.apply(stack, "memory", provider=MemoryProvider(target=target), state_dir=d).ok
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="*", default=[1000, 5000, 10000])
@@ -90,10 +112,12 @@ def main() -> None:
     ap.add_argument("--latency-ms", type=int, default=50)
     ap.add_argument("--apply-size", type=int, default=200)
     ap.add_argument("--parallelism", type=int, default=8)
+    ap.add_argument("--secrets", type=int, default=200, help="secrets in the digest bench")
     args = ap.parse_args()
     bench_plan(sorted(args.sizes), args.repeat)
     bench_apply(args.apply_size, args.latency_ms, args.parallelism)
     bench_apply(args.apply_size, args.latency_ms, 32)
+    bench_secrets(args.secrets)
 
 
 if __name__ == "__main__":
