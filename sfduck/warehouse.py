@@ -9,7 +9,9 @@ functions) are DuckDB Arrow functions: DuckDB hands them whole vectors of rows, 
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,6 +24,8 @@ import sqlglot
 from sfduck import errors as E
 from sfduck import types as T
 from sfduck.translate import Key, Statement, display, quote, storage_name, storage_schema
+
+LOCK_WAIT_SECONDS = 60.0  # how long a write waits for rows another session is writing
 
 Call = Callable[[list[list[Any]]], list[Any]]  # argument rows -> one result per row
 
@@ -175,7 +179,7 @@ class Warehouse:
             raise E.unsupported(stmt.text.split()[0].upper() if stmt.text.split() else "empty statement")
         self._failure.error = None
         try:
-            cur = con.execute(stmt.sql)
+            cur = self._execute_waiting(con, stmt)
             rows = cur.fetchall()
             columns = [(str(d[0]), str(d[1])) for d in (cur.description or [])]
         except duckdb.Error as exc:
@@ -189,6 +193,23 @@ class Warehouse:
         if stmt.kind == "select":
             return Outcome("select", columns, rows)
         return Outcome(stmt.kind, count=int(rows[0][0]) if rows else 0)
+
+    def _execute_waiting(self, con: duckdb.DuckDBPyConnection, stmt: Statement) -> duckdb.DuckDBPyConnection:
+        """Execute, waiting for rows another session is writing. DuckDB refuses a write that overlaps
+        another session's (\"Conflict on update\"); Snowflake makes the statement wait for the other
+        transaction's lock and then runs it (up to LOCK_TIMEOUT,
+        https://docs.snowflake.com/en/sql-reference/parameters#lock-timeout). A statement of its own
+        (autocommit) is simply run again once the other has committed; inside an explicit transaction
+        DuckDB has already aborted it, so the conflict is reported."""
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                return con.execute(stmt.sql)
+            except duckdb.TransactionException as exc:
+                if (stmt.kind == "select" or "conflict" not in str(exc).lower() or self.in_transaction(con)
+                        or time.monotonic() > deadline):
+                    raise
+                time.sleep(random.uniform(0.001, 0.01))
 
     def _transaction(self, con: duckdb.DuckDBPyConnection, kind: str) -> Outcome:
         # Snowflake: COMMIT / ROLLBACK without an open transaction succeed and do nothing; BEGIN inside

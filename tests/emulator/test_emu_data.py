@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,32 @@ def test_transactions_are_per_session_and_roll_back(ops: SF, emu_server: Any) ->
     ops.run("COMMIT")  # no transaction open: Snowflake accepts it and does nothing
     ops.conn.rollback()
     other.close()
+
+
+def test_concurrent_updates_of_one_row_wait_for_each_other(ops: SF, emu_server: Any) -> None:
+    # Snowflake makes a write wait for the lock another session's write holds, then runs it: two sessions
+    # incrementing one row never fail and lose nothing (the state backend's lock is such an UPDATE).
+    ops.run("INSERT INTO OPS.STATE.ENTRIES (STACK, ADDRESS, SERIAL) VALUES ('s', 'lock', 0)")
+    errors: list[str] = []
+
+    def bump() -> None:
+        conn = emu_server.connect(database="OPS", schema="STATE")
+        try:
+            for _ in range(60):
+                try:
+                    conn.cursor().execute("UPDATE ENTRIES SET SERIAL = SERIAL + 1 WHERE ADDRESS = 'lock'")
+                except DatabaseError as exc:
+                    errors.append(str(exc))
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=bump) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert ops.scalar("SELECT SERIAL FROM OPS.STATE.ENTRIES WHERE ADDRESS = 'lock'") == 180
 
 
 def test_show_tables_and_columns_and_alter(ops: SF) -> None:
