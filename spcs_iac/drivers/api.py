@@ -1,20 +1,19 @@
 """The Python API: stack -> graph -> plan -> apply against a named target (the CLI and Pulumi use it).
 
 ``plan(stack)``, ``apply(stack)`` and ``destroy(stack)`` mirror the CLI commands; targets are
-registered in :data:`TARGETS`.
+registered in :data:`spcs_iac.drivers.targets.TARGETS`.
 """
 
 from __future__ import annotations
 
 import gc
-import importlib
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from spcs_iac.apply.executor import ApplyResult, Executor
+from spcs_iac.drivers.targets import TARGETS, get_provider  # noqa: F401 - part of the API
 from spcs_iac.errors import SpcsIacError
 from spcs_iac.graph.build import build_graph, object_predecessors
 from spcs_iac.model import identifiers as ids
@@ -30,34 +29,6 @@ if TYPE_CHECKING:
     from spcs_iac.model.stack import Stack
     from spcs_iac.plan.model import Plan
     from spcs_iac.plan.target import Provider
-
-# target name -> "module:factory"; factories take (stack_name, **options) and return a Provider.
-TARGETS = {
-    "local": "spcs_iac.targets.local.provider:LocalProvider",
-    "snowflake": "spcs_iac.targets.snowflake.provider:SnowflakeProvider",
-}
-
-
-def _targets() -> dict[str, str]:
-    """Built-in targets plus plugins from SPCS_IAC_TARGETS ("name=module:factory,...")."""
-    out = dict(TARGETS)
-    for item in filter(None, os.environ.get("SPCS_IAC_TARGETS", "").split(",")):
-        name, _, spec = item.partition("=")
-        out[name.strip()] = spec.strip()
-    return out
-
-
-def get_provider(target: str, stack_name: str, **options: Any) -> Provider:
-    spec = _targets().get(target)
-    if spec is None:
-        raise SpcsIacError(f"target {target!r} is not known; allowed: {', '.join(_targets())}")
-    module, _, attr = spec.partition(":")
-    try:
-        factory = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        raise SpcsIacError(f"target {target!r} cannot be loaded from {spec}: {exc}") from None
-    return factory(stack_name=stack_name, **options)
-
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:

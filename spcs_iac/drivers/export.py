@@ -43,7 +43,7 @@ def export(target: str = "snowflake", *, database: str | None = None, role: str 
         raise SpcsIacError(f"export reads a Snowflake account: --target {target!r} is not one; use --target snowflake")
     own = provider is None
     if own:
-        from spcs_iac.drivers.api import get_provider
+        from spcs_iac.drivers.targets import get_provider
 
         options = dict(provider_options, **({"role": role} if role else {}))
         try:

@@ -66,3 +66,24 @@ def test_messages_print_brackets_as_they_are(capsys):
     captured = capsys.readouterr()
     assert "COMMENT = '[spcs-iac:stack=app spec=1]' [bold]x[/bold]" in captured.out
     assert "failed [red]" in captured.err
+
+
+def test_commands_on_one_object_reach_its_provider_without_the_planner(tmp_path):
+    # status, logs, endpoints, call, suspend and resume find the object in the state and ask its provider:
+    # neither the planner, the executor nor the graph library has anything to do there.
+    probe = (
+        "import json, sys\n"
+        "from spcs_iac.drivers.cli import ops\n"
+        "from spcs_iac.state.store import StateEntry, StateStore\n"
+        f"StateStore('qs', 'local', {str(tmp_path)!r}).record('service.DB.S.SVC', StateEntry('service', 'DB.S.SVC'))\n"
+        "def _op_endpoints(provider, entry):\n"
+        "    return entry.name\n"
+        f"assert ops._with_provider('DB.S.SVC', 'local', {str(tmp_path)!r}, None, None, _op_endpoints) == 'DB.S.SVC'\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('networkx', 'spcs_iac'))))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT), HOME=str(tmp_path)))
+    assert r.returncode == 0, r.stderr
+    loaded = set(json.loads(r.stdout.strip().splitlines()[-1]))
+    assert "spcs_iac.targets.local.provider" in loaded
+    assert not {"networkx", "spcs_iac.drivers.api", "spcs_iac.plan.planner", "spcs_iac.apply.executor"} & loaded

@@ -64,7 +64,7 @@ def find_object(name: str, target: str, state_dir: str | None, stack: str | None
 
 def _with_provider(name: str, target: str, state_dir: str | None, stack: str | None, connection: str | None,
                    action: Any, pulumi_stack: str | None = None) -> Any:
-    from spcs_iac.drivers.api import get_provider
+    from spcs_iac.drivers.targets import get_provider
 
     if pulumi_stack:
         from spcs_iac.drivers.pulumi.lookup import find_pulumi_object

@@ -97,7 +97,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         return found
 
     def operation(self, urn: str, secrets: list[str]) -> bridge.Operation:
-        from spcs_iac.drivers.api import get_provider
+        from spcs_iac.drivers.targets import get_provider
 
         cfg = self.config
         stack = str(cfg.get("stack") or stack_of(urn))

@@ -65,7 +65,7 @@ def _row(host: DockerHost, rt: Runtime, s: dict[str, Any], owners: dict[tuple[An
     name = lab.get(naming.LABEL_CONTAINER)
     where = f"instance {lab.get(naming.LABEL_INSTANCE)}: container {name}"
     try:
-        info = host.api.inspect_container(s["Id"])
+        info = host.inspect_container(s["Id"])
     except Exception:  # removed meanwhile
         info = {"State": {"Status": "removed"}}
     state = info.get("State") or {}
@@ -82,7 +82,7 @@ def _row(host: DockerHost, rt: Runtime, s: dict[str, Any], owners: dict[tuple[An
             status = "RUNNING"
         elif spec and spec["probe"]:
             owner = owners.get((lab.get(naming.LABEL_INSTANCE), lab.get(naming.LABEL_GEN)))
-            ip = container_ip(host.api.inspect_container(owner["Id"]), internal) if owner else None
+            ip = container_ip(host.inspect_container(owner["Id"]), internal) if owner else None
             if owner is None or not probe(host, owner["Id"], ip, spec["probe"]["port"], spec["probe"]["path"]):
                 status = "PENDING"
                 message = f"readiness probe GET {spec['probe']['path']} on port {spec['probe']['port']} does not pass"
