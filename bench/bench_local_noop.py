@@ -4,7 +4,8 @@ After a first apply, times `spcs-iac plan` and `spcs-iac apply -y` in fresh proc
 CPU time, median of N, Python's bytecode cache warm in a temporary PYTHONPYCACHEPREFIX), the same through
 the API in a fresh process and in a process that already ran one (what bench_local.py measures), and
 `plan --assume-empty` beside them: the part no target can save. Then counts the HTTP requests one no-op
-plan sends (Docker engine, registry) and checks that nothing was recreated.
+plan sends (Docker engine, registry), checks that nothing was recreated, and times the commands on one
+object (status, endpoints, logs, call) in fresh processes.
 
 Run: PYTHONPATH=. SPCS_IAC_BASE_IMAGE=spcs-iac/base:bookworm-py3 python bench/bench_local_noop.py [--runs 5]
 Needs Docker and the registry (scripts/setup-system.sh).
@@ -124,6 +125,14 @@ def main() -> None:
             warm_plan = in_process(lambda: api.plan(stack(), "local", state_dir=state), args.runs)
             warm_apply = in_process(lambda: api.apply(stack(), "local", state_dir=state), args.runs)
             requests = count_requests(lambda: api.plan(stack(), "local", state_dir=state))
+            service, function = "CONTAINER_HOL_DB.PUBLIC.CONVERT_API", "CONTAINER_HOL_DB.PUBLIC.CONVERT_UDF"
+            where = ["--state-dir", state, "--stack", str(stack_file)]
+            one_object = {  # commands on one object: they reach its provider, not the planner
+                "status": fresh([*cli, "status", service, *where], env, args.runs, noop=False),
+                "endpoints": fresh([*cli, "endpoints", service, *where], env, args.runs, noop=False),
+                "logs": fresh([*cli, "logs", service, *where], env, args.runs, noop=False),
+                "call": fresh([*cli, "call", function, "12", *where], env, args.runs, noop=False),
+            }
             after = {c.id for c in client.containers.list(all=True, filters={"label": f"{naming.LABEL_STACK}={name}"})}
             print(f"median of {args.runs}, wall (CPU):")
             print(f"  CLI  plan --assume-empty (no target read) {floor[0]:.2f}s ({floor[1]:.2f}s)")
@@ -132,6 +141,7 @@ def main() -> None:
             print(f"  API  no-op plan / apply, fresh process     {api_plan[0]:.2f}s / {api_apply[0]:.2f}s")
             print(f"  API  no-op plan / apply, warm process      {warm_plan:.3f}s / {warm_apply:.3f}s")
             print(f"  containers recreated: {len(ids - after)} of {len(ids)}")
+            print("  CLI  on one object: " + ", ".join(f"{k} {w:.2f}s ({c:.2f}s)" for k, (w, c) in one_object.items()))
             print("  HTTP requests of one no-op plan: " + ", ".join(f"{n} {k}" for k, n in sorted(requests.items())))
         finally:
             api.destroy(stack(), "local", state_dir=state)
