@@ -27,7 +27,7 @@ import pytest
 
 from spcs_iac.drivers import api
 from spcs_iac.plan.target import ReadRequest
-from spcs_iac.targets.local import naming
+from spcs_iac.targets.local import edge, naming
 from spcs_iac.targets.local.engine import socket_path
 from spcs_iac.targets.local.provider import LocalProvider
 from tests.local.apps import APP_A, APP_B, JOB, make_stack, write_app
@@ -82,6 +82,11 @@ def env(state_dir: Path, docker_client: Any, tmp_path_factory: pytest.TempPathFa
     start = time.monotonic()
     d.first = d.apply()  # type: ignore[attr-defined]
     d.timings["apply"] = time.monotonic() - start
+    # What the endpoint proxy routes to the moment apply returns (read before anything else happens).
+    provider = d.provider()
+    (proxy,) = d.containers("svc_a", naming.ROLE_PROXY)
+    d.routed_after_apply = edge.servers(provider.host, proxy.id)  # type: ignore[attr-defined]
+    provider.close()
     yield d
     stack, _ = d.stack()
     api.destroy(stack, target="local", state_dir=str(state_dir))  # a no-op when the last test destroyed it
@@ -144,6 +149,15 @@ def test_public_endpoint_is_on_127_0_0_1_only_and_spreads_over_instances(env: De
         assert not c.attrs["HostConfig"]["PortBindings"]  # instances publish nothing themselves
     seen = {get(url + "/whoami") for _ in range(12)}
     assert seen == {"svc-a-0", "svc-a-1"}  # round robin over both instances, not only instance 0
+
+
+def test_when_apply_returns_the_proxy_routes_to_every_instance(env: Deployed) -> None:
+    # SPCS's endpoint serves every READY instance; locally the proxy finds instances by DNS and checks
+    # them each second, so apply waits until it has taken in all of them, not only the first.
+    internal = [ip for c in env.containers("svc_a", naming.ROLE_NETNS)
+                for net in c.attrs["NetworkSettings"]["Networks"].values() if (ip := net["IPAddress"])]
+    routed = env.routed_after_apply  # type: ignore[attr-defined]
+    assert routed and all(len(ips) == 2 and ips <= set(internal) for ips in routed.values()), (routed, internal)
 
 
 def test_private_endpoints_and_undeclared_ports_are_not_reachable_from_the_host(env: Deployed) -> None:
