@@ -17,13 +17,16 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
-def test_quickstart_apply_then_plan_is_empty(emu_registry, tmp_path: Path, monkeypatch) -> None:  # noqa: F811
+def test_quickstart_apply_then_plan_is_empty(emu_registry, tmp_path: Path, monkeypatch,  # noqa: F811
+                                             request: pytest.FixtureRequest) -> None:
     monkeypatch.setenv("SPCS_IAC_BASE_IMAGE", BASE_IMAGE)
     stack = runpy.run_path(str(ROOT / "stacks" / "quickstart.py"))["stack"]
     params = emu_registry.connection_params()
 
-    def provider() -> SnowflakeProvider:
-        return SnowflakeProvider(stack_name=stack.name, state_dir=str(tmp_path), **params)
+    def provider() -> SnowflakeProvider:  # each closed at the end: none left to the connector's exit cleanup
+        made = SnowflakeProvider(stack_name=stack.name, state_dir=str(tmp_path), **params)
+        request.addfinalizer(made.close)
+        return made
 
     result = api.apply(stack, "snowflake", provider=provider(), state_dir=str(tmp_path))
     assert result.ok, result.failed
