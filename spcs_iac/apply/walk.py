@@ -90,7 +90,7 @@ class Walk:
         self._waiting = {op: g.in_degree(op) for op in g.nodes}  # dependencies not yet finished
         self._in_flight: dict[Op, int] = defaultdict(int)  # of those, how many are running
         self._active: dict[Op, float] = {}  # running operations and when each started
-        self._unstarted = set(g.nodes)
+        self._unstarted = g.number_of_nodes()  # operations no worker has taken yet
         # Operations all of whose unfinished dependencies are running, by urgency: those a worker may wait for.
         self._imminent: dict[int, set[Op]] = defaultdict(set)
         self._ready = [self._key(op) for op, n in self._waiting.items() if n == 0]
@@ -130,7 +130,7 @@ class Walk:
     def _start(self, op: Op) -> Op:
         self._running += 1
         self._active[op] = self._clock()
-        self._unstarted.discard(op)
+        self._unstarted -= 1
         for succ in self.graph.successors(op):
             self._in_flight[succ] += 1
             if self._in_flight[succ] == self._waiting[succ] and succ not in self._blocked:
@@ -148,7 +148,7 @@ class Walk:
         rank = self._rank[candidate]
         # Only a chain at least as long as the work left spread over the workers decides when the apply
         # ends; while the work left is the longer, an idle worker costs more than a late step of a chain.
-        critical = len(self._unstarted) / self.workers
+        critical = self._unstarted / self.workers
         due: list[float] = []
         for level in sorted((r for r, ops in self._imminent.items() if r > rank and r >= critical and ops),
                             reverse=True):

@@ -113,18 +113,18 @@ class Services:
                          new=inst, internal=where.internal)
             say(f"    upgraded instance {i} of {rt['fqn']}")
         # Everything not kept: older generations, broken leftovers, instances beyond the count.
-        stale = [s for i, gens in group(self.host.containers(obj=rt["address"])).items()
-                 for g, items in gens.items() if keep.get(i) != g for s in items]
+        current = group(self.host.containers(obj=rt["address"]))
+        stale = [s for i, gens in current.items() for g, items in gens.items() if keep.get(i) != g for s in items]
         self._retire(rt, stale, proxy, new=None, internal=where.internal)
         self._remove_volumes(rt["address"], keep_gens=set(keep.values()))
         if proxy is not None:
             edge.wait_ready(self.host, proxy, rt, max(5.0, self.ready_timeout - (time.monotonic() - started)))
             # When apply returns, every instance serves: the proxy finds instances by DNS and checks each every
             # second, so on a busy machine it may still be taking the last one in (best effort).
-            owners = [s for i, gens in group(self.host.containers(obj=rt["address"])).items()
-                      for g, items in gens.items() if keep.get(i) == g
-                      for s in items if naming.role(s) == naming.ROLE_NETNS]
-            ips = {ip for ip in (container_ip(self._inspect(s["Id"]), where.internal) for s in owners) if ip}
+            # The listing already carries each kept owner's address on the pool network.
+            ips = {ip for i, gens in current.items() for g, items in gens.items() if keep.get(i) == g
+                   for s in items if naming.role(s) == naming.ROLE_NETNS
+                   if (ip := container_ip(s, where.internal))}
             edge.wait_servers(self.host, proxy, up=ips, down=set(), timeout=10.0)
 
     def _start(self, rt: Runtime, index: int, where: Placement) -> tuple[str, Instance]:
