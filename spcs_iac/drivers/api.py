@@ -116,6 +116,7 @@ def apply_stack(stack: Stack, target: str, *, provider: Provider | None = None, 
     own = provider is None
     provider = provider or get_provider(target, stack.name, state_dir=state_dir, **provider_options)
     try:
+        provider.warm_up(min(parallelism, max(1, graph.number_of_nodes())))
         with (stack_state(stack, target, provider, state=state, state_dir=state_dir, **provider_options) as store,
               store.locked("destroy" if destroy else "apply", wait=lock_timeout)):
             if saved is not None:

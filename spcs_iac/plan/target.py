@@ -84,5 +84,11 @@ class Provider(ABC):
         sizes its pool to that, so that no operation waits for another's connection."""
         return None
 
+    def warm_up(self, count: int) -> None:
+        """An apply of up to ``count`` operations at once is starting (its plan comes first): a target that
+        logs connections in opens that many now, in the background, so that the plan's reads hide the
+        logins rather than the first operations waiting for them."""
+        return None
+
     def close(self) -> None:
         return None

@@ -83,8 +83,8 @@ def test_an_idle_session_under_the_wanted_role_is_lent_first(emu: Any, provider:
         assert sess is b
 
 
-def test_a_session_lent_under_another_role_brings_one_more_for_the_next_borrower(emu: Any,
-                                                                                 provider: Factory) -> None:
+def test_a_session_lent_under_another_role_brings_one_more_logged_in_under_that_role(emu: Any,
+                                                                                    provider: Factory) -> None:
     admin = emu.emulator.login("setup")
     emu.emulator.execute(admin, "CREATE ROLE OPS_ROLE")
     emu.emulator.execute(admin, "GRANT ROLE OPS_ROLE TO ROLE ACCOUNTADMIN")
@@ -97,9 +97,65 @@ def test_a_session_lent_under_another_role_brings_one_more_for_the_next_borrower
         p.db.use_role(lent, '"OPS_ROLE"')
     with p.db._lock:
         p.db._lock.wait_for(lambda: len(p.db._idle) == 2, timeout=30)
-    with p.db.session() as other, p.db.session('"OPS_ROLE"') as again:
-        assert other is not first and again is first  # each under its role: no USE ROLE for either
-        assert other.role == p.db.default_role
+    before = p.db.count
+    with p.db.session('"OPS_ROLE"') as one, p.db.session('"OPS_ROLE"') as two:
+        assert {one.role, two.role} == {'"OPS_ROLE"'}
+        roles = [p.db.run(s, Stmt(("SELECT CURRENT_ROLE() AS r",), '"OPS_ROLE"'))[0]["r"] for s in (one, two)]
+    assert roles == ["OPS_ROLE", "OPS_ROLE"]
+    assert p.db.count == before + 2  # neither needed a USE ROLE: the new session logged in under the role
+    with p.db.session() as back:  # the default role is still the pool's: a session under it switches back
+        assert back.default_role == p.db.default_role == "ACCOUNTADMIN"
+
+
+def test_several_sessions_lent_under_another_role_each_bring_one_more(emu: Any, provider: Factory) -> None:
+    admin = emu.emulator.login("setup")
+    emu.emulator.execute(admin, "CREATE ROLE OPS_ROLE")
+    emu.emulator.execute(admin, "GRANT ROLE OPS_ROLE TO ROLE ACCOUNTADMIN")
+    p = provider()
+    p.prepare_apply(3)  # up to 6 sessions
+    _borrow_all(p, 3)  # three sessions under the default role, idle
+    emu.emulator.inject(latency_ms=300)  # logins under way stay under way while the three are lent
+    with p.db.session('"OPS_ROLE"'), p.db.session('"OPS_ROLE"'), p.db.session('"OPS_ROLE"'):
+        with p.db._lock:
+            assert len(p.db._all) == 6  # a login for each lend, not one at a time
+    emu.emulator.inject(latency_ms=0)
+    with p.db._lock:
+        p.db._lock.wait_for(lambda: len(p.db._idle) == 6, timeout=30)
+        assert sorted(str(s.role) for s in p.db._all) == ['"OPS_ROLE"'] * 3 + ["ACCOUNTADMIN"] * 3
+
+
+def test_a_login_refused_under_a_role_logs_in_under_the_default_one(emu: Any, provider: Factory) -> None:
+    p = provider()
+    with p.db.session():
+        pass  # the default role is known
+    sess = p.db._connect_as('"DROPPED_MEANWHILE"')
+    try:
+        assert sess.role == sess.default_role == "ACCOUNTADMIN"
+    finally:
+        sess.conn.close()
+
+
+def test_an_apply_logs_its_sessions_in_while_it_plans(emu: Any, provider: Factory, tmp_path: Path) -> None:
+    s = Stack("warm")
+    for i in range(6):
+        s.add(Role(name=f"WARM_{i}"))
+    p = provider()
+    emu.emulator.inject(latency_ms=100)
+    logins_then: list[int] = []
+    run = p.db._execute
+
+    def execute(sess: Any, stmt: Stmt) -> Any:
+        if stmt.mutating and not logins_then:
+            logins_then.append(emu.emulator.stats()["round_trips_by_kind"].get("login", 0))
+        return run(sess, stmt)
+
+    p.db._execute = execute  # type: ignore[method-assign]
+    emu.emulator.reset_stats()
+    result = api.apply(s, "snowflake", provider=p, state_dir=str(tmp_path), parallelism=6)
+    emu.emulator.inject(latency_ms=0)
+    assert result.ok, result.failed
+    # The six operations' sessions were logged in during the plan, not one by one as operations began.
+    assert logins_then and logins_then[0] >= 6, logins_then
 
 
 def _service_stack(public: bool) -> Stack:

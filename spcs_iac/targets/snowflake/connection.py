@@ -215,6 +215,13 @@ class Db:
                 self.max_sessions = count
                 self._lock.notify_all()
 
+    def log_in_ahead(self, count: int) -> None:
+        """Start logging sessions in, in the background, until the pool has ``count`` (at most its size):
+        borrowers then find them ready instead of each waiting for a login of its own."""
+        with self._lock:
+            for _ in range(min(count, self.max_sessions) - len(self._all)):
+                self._start_login()
+
     @contextmanager
     def session(self, role: str | None = None) -> Iterator[Session]:
         """Borrow a session for a run of statements; ``role`` (None: the default role) is the one they start
@@ -241,28 +248,31 @@ class Db:
                 if login is not None and login.error is not None:
                     raise login.error
                 if login is None and len(self._all) < self.max_sessions:
-                    login = self._start_login()
+                    login = self._start_login(role)
                 self._lock.wait()
             i = self._idle_index(role)
-            if (login is None and not self._uses(self._idle[i], role) and len(self._all) < self.max_sessions
-                    and all(s.conn is not None for s in self._all)):
-                # Lent at once, with a USE ROLE to come; one more session (one login at a time) gives the
-                # next borrowers more sessions to choose from, until each role keeps some of its own.
-                self._start_login()
+            if login is None and not self._uses(self._idle[i], role) and len(self._all) < self.max_sessions:
+                # Lent at once, with a USE ROLE to come; one more session gives the next borrowers more
+                # sessions to choose from, until each role keeps some of its own. It logs in under the
+                # wanted role: the next borrower for it needs no USE ROLE either.
+                self._start_login(role)
             return self._idle.pop(i)
 
-    def _start_login(self) -> _Login:
-        """Log one more session in, in the background (the lock held); it joins the idle ones."""
+    def _start_login(self, role: str | None = None) -> _Login:
+        """Log one more session in, in the background (the lock held), under ``role`` (None: the default
+        one); it joins the idle ones."""
         placeholder, login = Session(None), _Login()
         self._all.append(placeholder)
-        thread = threading.Thread(target=self._log_in, args=(placeholder, login), name="snowflake-login", daemon=True)
+        wanted = role if role and self._default_role and role != self._default_role else None
+        thread = threading.Thread(target=self._log_in, args=(placeholder, login, wanted), name="snowflake-login",
+                                  daemon=True)
         self._logins = [t for t in self._logins if t.is_alive()] + [thread]
         thread.start()
         return login
 
-    def _log_in(self, placeholder: Session, login: _Login) -> None:
+    def _log_in(self, placeholder: Session, login: _Login, role: str | None = None) -> None:
         try:
-            sess = Session(self._connect(self.params))
+            sess = self._connect_as(role)
         except BaseException as exc:
             if isinstance(exc, timeouts.NoAnswer):
                 self._went_silent("login")
@@ -284,6 +294,22 @@ class Db:
                 self._lock.notify_all()
         if closed:
             _close_quietly(sess.conn)
+
+    def _connect_as(self, role: str | None) -> Session:
+        """A new session, started under ``role`` when given (the connection's ``role`` parameter: no USE ROLE
+        round trip later). Should that login be refused, the role is taken with USE ROLE instead, as
+        any session would, and a failure shows there."""
+        if role is None:
+            return Session(self._connect(self.params))
+        try:
+            conn = self._connect({**self.params, "role": role})
+        except timeouts.NoAnswer:
+            raise
+        except ProviderError:  # e.g. the role was dropped meanwhile (390189)
+            return Session(self._connect(self.params))
+        sess = Session(conn)
+        sess.default_role, sess.role = self._default_role, role
+        return sess
 
     def _idle_index(self, role: str | None) -> int:
         """The idle session to lend (the lock held): the most recently returned one using ``role``, else the

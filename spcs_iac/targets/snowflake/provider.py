@@ -137,6 +137,11 @@ class SnowflakeProvider(Provider):
         if not self._sessions_given:
             self.db.allow_sessions(2 * parallelism)
 
+    def warm_up(self, count: int) -> None:
+        if self.db.allowed:
+            self.prepare_apply(count)
+            self.db.log_in_ahead(count)
+
     def _apply(self, steps: list[Step], ctx: ApplyContext, after: Resource | None = None) -> dict[str, Any]:
         if not steps and after is None:
             return {}  # nothing to run (an adopted object without differences, an image delete)
