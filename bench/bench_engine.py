@@ -20,6 +20,7 @@ import tracemalloc
 import networkx as nx
 
 from bench.generated import generated_stack
+from bench.schedule import describe
 from spcs_iac import Database, Secret, Stack
 from spcs_iac.apply.executor import operations
 from spcs_iac.apply.walk import simulate
@@ -84,6 +85,7 @@ def bench_apply(n: int, latency_ms: int, parallelism: int) -> None:
     print(f"apply {work:>5} ops @ {latency_ms} ms, parallelism {parallelism}: wall {wall:6.2f}s, "
           f"critical-path bound {bound:6.2f}s (depth {depth}), ratio {wall / bound:4.2f}x; "
           f"the walk's order with nothing but latency {ideal:5.2f}s ({ideal / bound:4.2f}x)")
+    print(f"    {describe(ops, parallelism, lambda op: 1, latency_ms / 1000, bound, wall)}")
 
 
 def bench_secrets(n: int) -> None:

@@ -11,7 +11,8 @@ emulator in its own process (bench/emulator_process.py: its CPU is not the clien
 critical-path bound: each operation weighs the statements it sends (USE ROLE aside; counted in a first apply
 that runs one operation at a time), and the bound is the heaviest chain of dependent operations, or all the
 statements spread over the workers if that is more, times the latency. Also shown: what the walk's order
-would take with no cost but the latency (the same operations and weights; no schedule does better by much).
+would take with no cost but the latency (the same operations and weights), and the best any order could do
+(bench/schedule.py; that bound can be out of reach when many operations are released late).
 
 Run: PYTHONPATH=. python bench/bench_snowflake.py [--sizes 200 2000] [--latency-ms 50] [--apply-size 200]
 """
@@ -27,6 +28,7 @@ import networkx as nx
 
 from bench.emulator_process import EmulatorProcess
 from bench.generated import generated_stack
+from bench.schedule import describe
 from spcs_emulator.testing import running_emulator
 from spcs_iac.apply.executor import operations
 from spcs_iac.apply.walk import simulate
@@ -132,6 +134,8 @@ def measure_apply(n: int, latency_ms: int, parallelisms: list[int]) -> None:
               f"{result.seconds / bound:4.2f}x; the walk's order with nothing but latency {ideal:5.2f}s "
               f"({ideal / bound:4.2f}x); {kinds.get('query', 0)} requests ({uses} USE ROLE), "
               f"{kinds.get('login', 0)} logins", flush=True)
+        best = describe(ops, parallelism, lambda op: weight[op], latency_ms / 1000, bound, result.seconds)
+        print(f"    {best}", flush=True)
 
 
 def main() -> None:

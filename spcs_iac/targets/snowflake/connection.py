@@ -154,6 +154,10 @@ def _connect(params: Mapping[str, Any]) -> Any:
         ) from None
 
 
+# Logins under way at once for sessions lent under another role (each brings one more session): enough to
+# give a role its own sessions within a round trip or two, without a burst of logins competing with the
+# statements for the client's CPU.
+EXTRA_LOGINS_AT_ONCE = 4
 LOGIN_WAIT_ON_CLOSE = 30.0  # seconds close() waits for logins under way (each bounded by its own timeout)
 
 
@@ -251,7 +255,8 @@ class Db:
                     login = self._start_login(role)
                 self._lock.wait()
             i = self._idle_index(role)
-            if login is None and not self._uses(self._idle[i], role) and len(self._all) < self.max_sessions:
+            if (login is None and not self._uses(self._idle[i], role) and len(self._all) < self.max_sessions
+                    and sum(1 for s in self._all if s.conn is None) < EXTRA_LOGINS_AT_ONCE):
                 # Lent at once, with a USE ROLE to come; one more session gives the next borrowers more
                 # sessions to choose from, until each role keeps some of its own. It logs in under the
                 # wanted role: the next borrower for it needs no USE ROLE either.
