@@ -8,6 +8,7 @@ desired values and declarations hold salted hashes, and field diffs show sensiti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ class Action(StrEnum):
     NOOP = "no-op"
 
 
-@dataclass
+@dataclass(slots=True)  # a plan holds one per compared field: about ten per object
 class FieldChange:
     name: str
     before: Any
@@ -39,7 +40,7 @@ class FieldChange:
     sensitive: bool = False
     forces_replace: bool = False
     known_after_apply: bool = False
-    detail: list[str] = field(default_factory=list)  # e.g. which spec paths changed
+    detail: Sequence[str] = ()  # e.g. which spec paths changed
 
     def to_json(self) -> dict[str, Any]:
         out = {
@@ -48,7 +49,7 @@ class FieldChange:
             "after": KNOWN_AFTER_APPLY if self.known_after_apply
             else SENSITIVE if self.sensitive and self.after is not None else self.after,
             "forces_replace": self.forces_replace,
-            **({"detail": self.detail} if self.detail else {}),
+            **({"detail": list(self.detail)} if self.detail else {}),
         }
         if self.sensitive:
             out["sensitive"] = True
@@ -64,7 +65,7 @@ class FieldChange:
                    known_after_apply=unknown, detail=list(data.get("detail") or []))
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
     address: str
     kind: str
