@@ -53,6 +53,7 @@ class Resource(BaseModel):
             raise DeclarationError.from_pydantic(type(self).__name__, data, exc, sensitive) from None
 
     _address: str | None = PrivateAttr(default=None)
+    _fqn: str | None = PrivateAttr(default=None)
 
     name: str
     owner: Annotated[
@@ -75,18 +76,27 @@ class Resource(BaseModel):
         """Stored name parts, e.g. ("DB", "PUBLIC", "SVC")."""
         return (self.name,)
 
-    @property
-    def fqn(self) -> str:
+    def compute_fqn(self) -> str:
+        """The qualified name as SQL and the state spell it; kinds with other identities override this."""
         return ids.qualified(*self.name_parts())
 
     @property
+    def fqn(self) -> str:
+        return self._once("_fqn", self.compute_fqn)
+
+    @property
     def address(self) -> str:
-        # Names never change after declaration; the address is hot in planning, so compute it once.
-        cached = self.__pydantic_private__.get("_address") if self.__pydantic_private__ else None
+        return self._once("_address", lambda: f"{self.kind}.{self.fqn}")
+
+    def _once(self, key: str, compute: Callable[[], str]) -> str:
+        # Names never change after declaration, and the name and address are hot in planning (several
+        # passes ask each object for them): computed once per object.
+        private = self.__pydantic_private__
+        cached = private.get(key) if private else None
         if cached is None:
-            cached = f"{self.kind}.{self.fqn}"
-            if self.__pydantic_private__ is not None:
-                self.__pydantic_private__["_address"] = cached
+            cached = compute()
+            if private is not None:
+                private[key] = cached
         return cached
 
     @property

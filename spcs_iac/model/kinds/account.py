@@ -56,8 +56,7 @@ class RoleGrant(Resource):
     def name_parts(self) -> tuple[str, ...]:
         return (self.name,)
 
-    @property
-    def fqn(self) -> str:
+    def compute_fqn(self) -> str:
         return f"{ids.quote(_n(self.role))}->{ids.quote(_n(self.to_role))}"
 
 
@@ -210,8 +209,7 @@ class Grant(Resource):
     def name_parts(self) -> tuple[str, ...]:
         return (self.name,)
 
-    @property
-    def fqn(self) -> str:
+    def compute_fqn(self) -> str:
         target = "ACCOUNT" if self.on_type == "ACCOUNT" else f"{self.on_type}:{self.on_name}"
         return f"{ids.quote(_n(self.to))}:{target}"
 

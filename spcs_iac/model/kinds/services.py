@@ -322,8 +322,7 @@ class ServiceFunction(SchemaScoped):
     def signature(self) -> str:
         return ", ".join(canonical_type(a.datatype) for a in self.arguments)
 
-    @property
-    def fqn(self) -> str:
+    def compute_fqn(self) -> str:
         return f"{ids.qualified(*self.name_parts())}({self.signature})"
 
     def grant_name(self) -> str:
@@ -403,6 +402,5 @@ class ServiceRoleGrant(Resource):
     def name_parts(self) -> tuple[str, ...]:
         return (self.name,)
 
-    @property
-    def fqn(self) -> str:
+    def compute_fqn(self) -> str:
         return f"{self.service_role_ref}->{ids.quote(self.grantee)}"

@@ -203,8 +203,7 @@ class Image(Resource):
     def name_parts(self) -> tuple[str, ...]:
         return (self.repository_fqn, f"{self.name}:{self.tag}")
 
-    @property
-    def fqn(self) -> str:
+    def compute_fqn(self) -> str:
         return f"{self.repository_fqn}/{self.name}:{self.tag}"
 
     @property
