@@ -140,6 +140,21 @@ def test_a_login_refused_under_a_role_logs_in_under_the_default_one(emu: Any, pr
         sess.conn.close()
 
 
+def test_a_session_logs_in_under_a_quoted_role_name_as_written(emu: Any, provider: Factory) -> None:
+    admin = emu.emulator.login("setup")
+    emu.emulator.execute(admin, 'CREATE ROLE "Ops Role"')
+    emu.emulator.execute(admin, 'GRANT ROLE "Ops Role" TO ROLE ACCOUNTADMIN')
+    p = provider()
+    with p.db.session():
+        pass  # the default role is known
+    sess = p.db._connect_as('"Ops Role"')
+    try:
+        assert sess.role == '"Ops Role"' and sess.default_role == "ACCOUNTADMIN"
+        assert p.db._execute(sess, Stmt(("SELECT CURRENT_ROLE() AS r",)))[0]["r"] == "Ops Role"
+    finally:
+        sess.conn.close()
+
+
 def test_an_apply_logs_its_sessions_in_while_it_plans(emu: Any, provider: Factory, tmp_path: Path) -> None:
     s = Stack("warm")
     for i in range(6):

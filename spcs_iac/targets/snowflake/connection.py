@@ -306,6 +306,9 @@ class Db:
         any session would, and a failure shows there."""
         if role is None:
             return Session(self._connect(self.params))
+        # The account reads the login's role as an identifier: bare names are folded to upper case and a
+        # quoted one is taken as written (https://github.com/sqitchers/sqitch/issues/685), which is the form
+        # ``role`` has here (ids.quote).
         try:
             conn = self._connect({**self.params, "role": role})
         except timeouts.NoAnswer:
