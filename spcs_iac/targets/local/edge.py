@@ -92,7 +92,10 @@ def config(rt: Runtime, edge: Edge) -> str:
         mode = "http" if e["protocol"] == "HTTP" else "tcp"
         lines += [f"frontend fe_{i}", f"  bind :{FRONT_BASE + i}", f"  mode {mode}", f"  default_backend ep_{i}"]
         if not e["public"]:
-            lines += [f"  http-request deny deny_status 403 unless {{ req.hdr({TOKEN_HEADER}) -m str {edge['token']} }}",
+            # "--": a token may begin with "-", which haproxy would read as an ACL option (secrets.token_urlsafe
+            # gives one such token in 64) and refuse the whole configuration.
+            lines += [f"  http-request deny deny_status 403 unless {{ req.hdr({TOKEN_HEADER}) -m str -- "
+                      f"{_quoted(edge['token'])} }}",
                       f"  http-request del-header {TOKEN_HEADER}"]
         lines += [f"backend ep_{i}", f"  mode {mode}", "  balance roundrobin"]
         if mode == "http":
@@ -100,9 +103,15 @@ def config(rt: Runtime, edge: Edge) -> str:
             # answering: the request goes to the next instance instead of becoming a 502.
             lines.append("  retry-on conn-failure empty-response response-timeout")
         if mode == "http" and e["port"] in probes:
-            lines.append(f"  option httpchk GET {probes[e['port']]}")
+            lines.append(f"  option httpchk GET {_quoted(probes[e['port']])}")
         lines.append(f"  server-template i 1-{SLOTS} {target}:{e['port']}")
     return "\n".join(lines) + "\n"
+
+
+def _quoted(word: str) -> str:
+    """``word`` as one haproxy argument, as written: single quotes take everything literally (no ``#``
+    comment, no ``$`` variable, no backslash escape); a single quote inside closes, adds ``\'``, reopens."""
+    return "'" + word.replace("'", "'\\''") + "'"
 
 
 def ensure(host: DockerHost, rt: Runtime, edge: Edge, *, stack: str, internal: str, ingress: str | None,
