@@ -164,3 +164,17 @@ def test_unknown_option_and_names(tmp_path: Path) -> None:
     with pytest.raises(ProviderError, match="no service"):
         provider.status("NOPE")
     assert naming.network_name("My.Stack", "POOL_1", "egress") == "spcs-my.stack-pool_1-egress"
+
+
+def test_the_mounted_connection_config_is_valid_toml_for_any_names(tmp_path: Path) -> None:
+    from spcs_iac.targets.local.containers import _write_token
+
+    token = {"dir": str(tmp_path / "tok"), "target": "/snowflake/session", "permission": "0644",
+             "connection_config": True,
+             "connection": {"account": "LOCAL", "host": "snowflake.local", "database": 'a"b\\c', "schema": "My Schema"}}
+    _write_token(token)
+    import tomllib
+
+    got = tomllib.loads((tmp_path / "tok" / "connections.toml").read_text())["default"]
+    assert (got["database"], got["schema"], got["account"]) == ('a"b\\c', "My Schema", "LOCAL")
+    assert got["token_file_path"] == "/snowflake/session/token"

@@ -11,6 +11,7 @@ container restart. Instances publish nothing: endpoints go through the service's
 from __future__ import annotations
 
 import io
+import json
 import os
 import secrets
 import socket
@@ -214,9 +215,11 @@ def _write_token(token: dict[str, Any]) -> None:
     path.chmod(int(token["permission"], 8))
     if token["connection_config"]:
         conn = token["connection"]
-        lines = ["[default]", f'account = "{conn["account"]}"', f'host = "{conn["host"]}"',
-                 'authenticator = "oauth"', f'token_file_path = "{token["target"]}/token"',
-                 f'database = "{conn["database"]}"', f'schema = "{conn["schema"]}"']
+        values = {"account": conn["account"], "host": conn["host"], "authenticator": "oauth",
+                  "token_file_path": f"{token['target']}/token", "database": conn["database"],
+                  "schema": conn["schema"]}
+        # A JSON string is a TOML basic string (same escapes): names with quotes or backslashes stay whole.
+        lines = ["[default]", *(f"{key} = {json.dumps(str(value))}" for key, value in values.items())]
         (d / "connections.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
