@@ -8,7 +8,7 @@ import pytest
 
 from spcs_iac.errors import ProviderError
 from spcs_iac.targets.snowflake import readback as rb
-from spcs_iac.targets.snowflake.connection import check_params, resolve_params
+from spcs_iac.targets.snowflake.params import check_params, resolve_params
 from spcs_iac.targets.snowflake.read import covers_all, row_target_key, target_key
 
 

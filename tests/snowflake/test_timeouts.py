@@ -19,7 +19,8 @@ from spcs_iac import Stack
 from spcs_iac.drivers import api
 from spcs_iac.state.backend import open_state
 from spcs_iac.targets.snowflake import timeouts
-from spcs_iac.targets.snowflake.connection import Db, _connect, resolve_params
+from spcs_iac.targets.snowflake.connection import Db, _connect
+from spcs_iac.targets.snowflake.params import resolve_params
 from spcs_iac.targets.snowflake.sql import Stmt
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,9 +21,10 @@ from spcs_iac.plan.target import ApplyContext, Observed, Provider, ReadRequest
 from spcs_iac.targets.images import DockerImages, ImageTool
 from spcs_iac.targets.snowflake import runtime, timeouts
 from spcs_iac.targets.snowflake.adapters import ADAPTERS
-from spcs_iac.targets.snowflake.connection import Db, Session, _short, resolve_params
+from spcs_iac.targets.snowflake.connection import Db, Session, _short
 from spcs_iac.targets.snowflake.contents import unmanaged_contents
 from spcs_iac.targets.snowflake.images import SnowflakeImages, registry_auth
+from spcs_iac.targets.snowflake.params import resolve_params
 from spcs_iac.targets.snowflake.read import Reader
 from spcs_iac.targets.snowflake.sql import Step, Stmt, Upload, Wait, ident, literal, marking, owner_role
 from spcs_iac.targets.snowflake.statements import (
