@@ -47,8 +47,16 @@ class Statement:
 
 
 def storage_schema(database: str, schema: str) -> str:
-    """The DuckDB schema holding Snowflake schema ``database.schema`` (one flat level in DuckDB)."""
-    return f"{database}.{schema}"
+    """The DuckDB schema holding Snowflake schema ``database.schema`` (one flat level in DuckDB). A quoted
+    database name may hold '.': it is %-escaped (with '%'), so the first '.' always ends the database
+    and ``"a.b".S`` and ``a."b.S"`` stay two schemas; names without '.' or '%' map as they always did."""
+    return f"{database.replace('%', '%25').replace('.', '%2E')}.{schema}"
+
+
+def split_storage_schema(name: str) -> tuple[str, str]:
+    """(database, schema) of a DuckDB schema named by :func:`storage_schema`."""
+    database, _, schema = name.partition(".")
+    return database.replace("%2E", ".").replace("%25", "%"), schema
 
 
 def quote(name: str) -> str:

@@ -23,7 +23,15 @@ import sqlglot
 
 from sfduck import errors as E
 from sfduck import types as T
-from sfduck.translate import Key, Statement, display, quote, storage_name, storage_schema
+from sfduck.translate import (
+    Key,
+    Statement,
+    display,
+    quote,
+    split_storage_schema,
+    storage_name,
+    storage_schema,
+)
 
 LOCK_WAIT_SECONDS = 60.0  # how long a write waits for rows another session is writing
 
@@ -82,7 +90,7 @@ class Warehouse:
                 "WHERE table_schema LIKE '%.%' ORDER BY table_schema, table_name, ordinal_position").fetchall()
         out: dict[Key, list[tuple[str, str, bool]]] = {}
         for schema_path, table, column, dtype, nullable in rows:
-            database, _, schema = str(schema_path).partition(".")
+            database, schema = split_storage_schema(str(schema_path))
             out.setdefault((database, schema, table), []).append((column, str(dtype), nullable == "YES"))
         return out
 
@@ -110,7 +118,7 @@ class Warehouse:
             schemas = [r[0] for r in self.root.execute(
                 "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE '%.%'").fetchall()]
             for s in schemas:
-                db, _, sc = str(s).partition(".")
+                db, sc = split_storage_schema(str(s))
                 if db == database and (schema is None or sc == schema):
                     self.root.execute(f"DROP SCHEMA IF EXISTS {quote(s)} CASCADE")
 

@@ -359,7 +359,7 @@ def put_job(p: LocalProvider, r: Resource, rec: Record, change: Change, ctx: App
 
 def remove_containers(p: LocalProvider, change: Change, rec: Record | None) -> None:
     p.services.remove(change.address)
-    shutil.rmtree(p.root / "session" / naming.slug(p.stack) / naming.slug(change.name), ignore_errors=True)
+    shutil.rmtree(naming.session_dir(p.root, p.stack, change.name), ignore_errors=True)
 
 
 # ---- CLI operations ----------------------------------------------------------------------------------

@@ -89,10 +89,12 @@ def _send(base: str, path: str, batch: Sequence[list[Any]], fn: Record, query_id
         "sf-external-function-return-type": str((fn.get("props") or {}).get("returns") or ""),
         **(extra or {}),
     }
+    # UTF-8 bytes: http.client encodes str values as Latin-1 and fails on a name such as DB."データ".FN.
+    raw = {key: value.encode() for key, value in headers.items()}
     last = ""
     for attempt in range(RETRIES + 1):
         try:
-            req = urllib.request.Request(base + path, data=body, headers=headers, method="POST")
+            req = urllib.request.Request(base + path, data=body, headers=raw, method="POST")  # type: ignore[arg-type]
             with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 - local endpoint
                 if resp.status == 200:
                     return _rows(json.loads(resp.read() or b"{}"), len(batch), fn)

@@ -6,6 +6,7 @@ filtered list call and destroy can remove exactly what the stack created.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -90,5 +91,17 @@ def stage_dir(root: Path, database: str, schema: str, stage: str, path: str = ""
     return base.joinpath(*rel) if rel else base
 
 
+def session_dir(root: Path, stack: str, service_fqn: str) -> Path:
+    """Host directory of a service's session tokens (one sub directory per container). The slugs are for
+    reading; the hash keeps apart services they merge (``"dev".S.API`` and ``DEV.S.API``, stacks ``App`` and
+    ``app``), which would otherwise share one token and one connections.toml."""
+    digest = hashlib.sha256(f"{stack}\0{service_fqn}".encode()).hexdigest()[:10]
+    return root / "session" / slug(stack) / f"{slug(service_fqn)}-{digest}"
+
+
 def _part(name: str) -> str:
-    return name.replace('"', "").replace("/", "_") or "_"
+    """One directory per stored name, never the same for two names: '%', '/' and '"' are %-escaped, and so
+    are the dots of "." and ".." (a quoted name may be ".."; unescaped it would climb out of stages/)."""
+    if name in (".", ".."):
+        return name.replace(".", "%2E")
+    return re.sub(r'[%/"]', lambda m: f"%{ord(m.group()):02X}", name) or "%"  # "%": never an escape

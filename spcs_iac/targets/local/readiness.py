@@ -77,7 +77,8 @@ def probe(host: DockerHost, netns_id: str, ip: str | None, port: int, path: str)
     """HTTP GET of a readiness probe from inside the instance's namespace (the owner has curl)."""
     url = f"http://{ip or '127.0.0.1'}:{port}{path}"
     try:
-        res = host.api.exec_create(netns_id, ["curl", "-fsS", "-o", "/dev/null", "-m", "2", url])
+        # -g: the path as declared; curl would read [..] and {..} in it as URL globs (ranges, alternatives).
+        res = host.api.exec_create(netns_id, ["curl", "-g", "-fsS", "-o", "/dev/null", "-m", "2", url])
         host.api.exec_start(res["Id"])
         return host.api.exec_inspect(res["Id"]).get("ExitCode") == 0
     except Exception:  # the owner is restarting: not ready now

@@ -132,7 +132,7 @@ def _container(c: Container, svc: Service | JobService, outputs: Outputs, regist
         cfg = c.session_token_config
         target = (cfg.path if cfg and cfg.path else DEFAULT_TOKEN_DIR).rstrip("/")
         token = {
-            "dir": str(local_root / "session" / naming.slug(stack) / naming.slug(svc.fqn) / c.name),
+            "dir": str(naming.session_dir(local_root, stack, svc.fqn) / c.name),
             "target": target,
             "permission": (cfg.permission if cfg and cfg.permission else "0644"),
             "connection_config": bool(cfg and cfg.mount_connection_config),
