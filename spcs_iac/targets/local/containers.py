@@ -175,6 +175,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _volume_exists(api: Any, name: str, owner: str | None = None) -> bool:
+    """Whether Docker has volume ``name`` (made for service ``owner``, when given)."""
+    for x in api.volumes(filters={"name": name}).get("Volumes") or []:  # the filter matches substrings
+        if x["Name"] == name and (owner is None or (x.get("Labels") or {}).get(naming.LABEL_OBJECT) == owner):
+            return True
+    return False
+
+
 def _volumes(host: DockerHost, rt: Runtime, index: int, gen: str, labels: dict[str, str]) -> dict[str, Any]:
     """Mount sources per spec volume; creates Docker volumes and stage directories as needed."""
     api = host.api
@@ -193,10 +201,16 @@ def _volumes(host: DockerHost, rt: Runtime, index: int, gen: str, labels: dict[s
             out[v["name"]] = {"source": str(path), "type": "bind"}
             continue
         # local and memory volumes live as long as the instance generation; block volumes per instance.
-        name = naming.volume_name(labels[naming.LABEL_STACK], rt["name"], index,
-                                  None if kind == "block" else gen, v["name"])
+        args = (labels[naming.LABEL_STACK], rt["name"], index, None if kind == "block" else gen, v["name"])
+        name = naming.volume_name(*args, address=rt["address"])
+        if kind == "block" and not _volume_exists(api, name):
+            # A block volume made before names carried the service's address keeps serving the service that
+            # made it (its data outlives generations); another service of that name gets a volume of its own.
+            legacy = naming.volume_name(*args)
+            if _volume_exists(api, legacy, owner=rt["address"]):
+                name = legacy
         opts = {"type": "tmpfs", "device": "tmpfs", "o": f"size={v['size']}"} if kind == "memory" else None
-        if not any(x["Name"] == name for x in api.volumes(filters={"name": name}).get("Volumes") or []):
+        if not _volume_exists(api, name):
             v_labels = {**labels, naming.LABEL_CONTAINER: v["name"]}
             if kind == "block":
                 v_labels[naming.LABEL_GEN] = ""

@@ -75,9 +75,13 @@ def role(summary: dict) -> str:
     return str(labels.get(LABEL_ROLE) or ROLE_MEMBER)
 
 
-def volume_name(stack: str, service: str, instance: int, gen: str | None, volume: str) -> str:
+def volume_name(stack: str, service: str, instance: int, gen: str | None, volume: str, address: str = "") -> str:
+    """A service instance's Docker volume. With ``address``, a hash of it keeps apart services of one name in
+    several schemas or databases: block volumes have no generation to tell them apart, and same-named
+    services would share their data. (Without it: the name volumes were made under before, still in use.)"""
     mid = f"{instance}-{gen}" if gen else f"{instance}"
-    return f"spcs-{slug(stack)}-{dns_label(service)}-{mid}-{volume}"
+    owner = f"-{hashlib.sha256(address.encode()).hexdigest()[:6]}" if address else ""
+    return f"spcs-{slug(stack)}-{dns_label(service)}{owner}-{mid}-{volume}"
 
 
 def base_labels(stack: str, address: str, config_hash: str) -> dict[str, str]:
