@@ -204,8 +204,9 @@ class Emulator:
             self._statements.append(sql)
             self._stats["PUT"] += 1
             self._maybe_fail(sql)
-            location = m.group("loc").strip("'")
-            parts, sub = Parser(location).stage_location()
+            # The quoted form ('@"my stage"/dir', https://docs.snowflake.com/en/sql-reference/sql/put) is a
+            # string literal ('' and backslash escapes): the lexer decodes it.
+            parts, sub = Parser(m.group("loc")).stage_location()
             ctx = Ctx(self, session, self.cat, sql)
             stage = ctx.object_key(parts, "PUT")
             self.cat.require("STAGE", stage)
@@ -375,7 +376,7 @@ class Emulator:
         return hit
 
 
-_PUT = re.compile(r"^\s*PUT\s+'?file://(?P<src>[^'\s]+)'?\s+(?P<loc>'@[^']*'|@\S+)(?P<opts>.*?);?\s*$",
+_PUT = re.compile(r"^\s*PUT\s+'?file://(?P<src>[^'\s]+)'?\s+(?P<loc>'@(?:[^'\\]|''|\\.)*'|@\S+)(?P<opts>.*?);?\s*$",
                   re.IGNORECASE | re.DOTALL)
 
 

@@ -36,7 +36,9 @@ def encoded_forms(value: str) -> set[str]:
     """Every form in which the statements and documents we write can carry ``value``."""
     if not value:
         return set()
-    plain = {value, " ".join(line.strip() for line in value.split("\n"))}
+    # Folded onto one line, and with every run of whitespace (tabs, double spaces) as one space: error
+    # messages and the connector's query log print statements so.
+    plain = {value, " ".join(line.strip() for line in value.split("\n")), " ".join(value.split())}
     written = plain | {j for p in plain for j in _json_bodies(p)}
     written |= {_sql_body(w) for w in written}
     shown = {repr(w)[1:-1] for w in written} | {ascii(w)[1:-1] for w in written}

@@ -90,3 +90,13 @@ def test_a_server_error_quoting_an_upper_cased_value_is_scrubbed(db: Any) -> Non
     value = "it's a \\ secret, ünïcode and more"
     message = _failure(db, Stmt(("CREATE SECRET D.PUBLIC.K TYPE =", Sensitive(value))))
     assert "invalid value" in message and not _leaks(message, value), message
+
+
+def test_a_value_with_whitespace_runs_is_scrubbed_as_logs_fold_it() -> None:
+    # Error messages and the connector's query log print every run of whitespace as one space.
+    from spcs_iac.model.redact import scrub as model_scrub
+
+    value = "qx-tab\tqx-sep\tqx-value  qx-two  spaces"
+    folded = "qx-tab qx-sep qx-value qx-two spaces"
+    for text in (f"failed: SECRET_STRING = '{folded}'", f"x {folded[:12]}"):
+        assert "qx-tab qx" not in model_scrub(text, [value]), text

@@ -104,6 +104,10 @@ class Upload:
     def statement(self, local_dir: str) -> Stmt:
         directory, _, filename = self.path.rpartition("/")
         location = f"@{self.stage}" + (f"/{directory}" if directory else "")
+        if '"' in location:
+            # A quoted stage name (spaces, quotes...) is only one location as a string literal:
+            # https://docs.snowflake.com/en/sql-reference/sql/put ("enclose ... in single quotes").
+            location = ids.string_literal(location)
         source = ids.string_literal(f"file://{local_dir.rstrip('/')}/{filename}")
         return stmt("PUT", source, location, "AUTO_COMPRESS = FALSE OVERWRITE = TRUE", role=self.role)
 
@@ -331,8 +335,9 @@ def spec_clause(doc: Mapping[str, Any]) -> str:
 
 # The stamp at the end of a stored comment: ``[spcs-iac:stack=NAME spec=FP]``. ``stack`` ties the object to
 # the stack that created it (``state rebuild`` takes back exactly those); ``spec`` is a service's spec
-# fingerprint (spec drift). The user's own comment stays in front, readable.
-STAMP = re.compile(r"^(?P<user>.*?)\s*\[spcs-iac:(?P<fields>[a-z]+=[^\s\]]*(?:\s+[a-z]+=[^\s\]]*)*)\]$", re.S)
+# fingerprint (spec drift). The user's own comment stays in front, readable. Exactly one space separates
+# them (stamp_comment writes one): the user's own trailing whitespace is theirs and must read back.
+STAMP = re.compile(r"^(?P<user>.*?) ?\[spcs-iac:(?P<fields>[a-z]+=[^\s\]]*(?:\s+[a-z]+=[^\s\]]*)*)\]$", re.S)
 STACK_MARK: ContextVar[str | None] = ContextVar("spcs_iac_stack_mark", default=None)
 
 
