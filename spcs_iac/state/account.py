@@ -76,6 +76,7 @@ class AccountState(StateBackend):
         self.serial = 0
         self.pending: set[str] = set()
         self._lock_id: str | None = None
+        self._version_serial = 0  # serial of the last version written: more means journal rows to fold in
         self._lost: str | None = None  # why the lock was lost while held
         self._command = "edit"
         self._mutex = threading.Lock()
@@ -127,6 +128,7 @@ class AccountState(StateBackend):
             self.serial = int(_col(rows[0], "SERIAL"))
             self.pending = set(doc.get("pending") or [])
             self.entries = unpack_resources(doc)
+        self._version_serial = self.serial
         for row in self.sql.query(f"SELECT SEQ, OP, ADDRESS, ENTRY FROM {self._table('SPCS_IAC_JOURNAL')} "
                                   f"WHERE {self._key} AND SEQ > {self.serial} ORDER BY SEQ"):
             self.serial = int(_col(row, "SEQ"))
@@ -209,7 +211,8 @@ class AccountState(StateBackend):
             if renewer.is_alive():
                 renewer.join(timeout=5)
             try:
-                if not self._lost:
+                # A run that recorded nothing (refused, declined) writes no version: saved plans stay fresh.
+                if not self._lost and self.serial != self._version_serial:
                     with self._mutex:
                         self._lock_id = None
                         self._write_version()

@@ -211,10 +211,14 @@ class StateStore(StateBackend):
     def _close_journal(self) -> None:
         if self._journal_fd is None:
             return
+        recorded = os.fstat(self._journal_fd).st_size > 0
         os.close(self._journal_fd)
         self._journal_fd = None
-        with self._mutex:
-            self._write()
+        # A run that recorded nothing (refused, declined, nothing to do) writes no version: a new serial
+        # would make saved plans look stale. A damaged state opened to be replaced is written anyway.
+        if recorded or not self.strict:
+            with self._mutex:
+                self._write()
         self.journal_path.unlink(missing_ok=True)
 
     def _lock_message(self) -> str:
