@@ -50,6 +50,8 @@ class Resource(BaseModel):
             super().__init__(**data)
         except ValidationError as exc:
             sensitive = frozenset(d.name for d in kind_props(type(self)) if d.prop.sensitive)
+            if sensitive:  # a misspelt secret field (pasword=...) holds a secret too: never repeat it
+                sensitive |= {k for k in data if k not in type(self).model_fields}
             raise DeclarationError.from_pydantic(type(self).__name__, data, exc, sensitive) from None
 
     _address: str | None = PrivateAttr(default=None)

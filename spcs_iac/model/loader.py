@@ -8,6 +8,7 @@ import os
 import runpy
 import sys
 import traceback
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -26,7 +27,11 @@ def load_stack(ref: str, env: str | None = None) -> Stack:
     if is_file and not path.is_file():
         raise SpcsIacError(f"stack file {ref} does not exist")
     module, _, attr = ref.partition(":")
-    source = path if is_file else _module_file(module)
+    spec = None if is_file else _run(lambda: _find_module(module), ref)
+    if not is_file and spec is None:  # neither: say what a stack reference is, not importlib's words
+        what = "a directory" if path.is_dir() else "neither a file nor an importable module"
+        raise SpcsIacError(f"stack {ref!r} is {what}; give path/to/stack.py or module:attribute")
+    source = path if is_file else Path(spec.origin) if spec is not None and spec.origin else None
     environment = read_environment(source, env) if env else Environment()
     with active(environment):
         if is_file:
@@ -51,9 +56,11 @@ def load_stack(ref: str, env: str | None = None) -> Stack:
     return obj
 
 
-def _module_file(module: str) -> Path | None:
-    spec = importlib.util.find_spec(module) if module else None
-    return Path(spec.origin) if spec is not None and spec.origin else None
+def _find_module(module: str) -> ModuleSpec | None:
+    try:
+        return importlib.util.find_spec(module) if module else None
+    except (ModuleNotFoundError, ValueError):  # a parent package missing, a name like '/some/dir' or '.x'
+        return None
 
 
 def _run(fn, ref: str):  # type: ignore[no-untyped-def]
@@ -61,6 +68,10 @@ def _run(fn, ref: str):  # type: ignore[no-untyped-def]
         return fn()
     except SpcsIacError:
         raise
+    except SystemExit as exc:  # sys.exit() in a stack file would end the CLI without a word
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if "spcs_iac" not in f.filename]
+        at = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+        raise SpcsIacError(f"loading {ref} failed{at}: the stack called sys.exit({exc.code!r})") from None
     except Exception as exc:  # user code: report where, not a traceback
         frames = [f for f in traceback.extract_tb(exc.__traceback__)  # the user's line, not library internals
                   if "spcs_iac" not in f.filename and "-packages" not in f.filename and not f.filename.startswith("<")]

@@ -21,7 +21,7 @@ class Stack:
     def __init__(self, name: str, *, default_target: str = "local", state: str | None = None) -> None:
         """``state`` is where the state lives, e.g. ``snowflake://OPS.SPCS_IAC_STATE`` (default: files in
         ``.spcs-iac``; ``--state`` and ``SPCS_IAC_STATE`` override it)."""
-        if not STACK_NAME.match(name):
+        if not isinstance(name, str) or not STACK_NAME.match(name):  # Stack(123): named, not a TypeError
             raise StackValidationError(
                 [Issue(f"Stack {name!r}", "name", "letters, digits, '.', '_' or '-', at most 63", name)]
             )

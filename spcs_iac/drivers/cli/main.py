@@ -181,6 +181,8 @@ def plan(
     """Show what apply would change."""
 
     def body() -> Plan:
+        if out_file:
+            _check_out_file(out_file)
         s, tgt = _load(stack, target)
         made = _api().plan(s, tgt, state_dir=state_dir, assume_empty=assume_empty, destroy=destroy,
                            state=state, **provider_options(connection))
@@ -190,7 +192,10 @@ def plan(
             made.source = stack
             from spcs_iac.state.files import write_json_atomic
 
-            write_json_atomic(Path(out_file), made.to_json())
+            try:
+                write_json_atomic(Path(out_file), made.to_json())
+            except OSError as exc:
+                raise SpcsIacError(f"--out: cannot write the plan to {out_file}: {exc.strerror or exc}") from None
         return made
 
     result: Plan = guarded(body)
@@ -204,6 +209,18 @@ def plan(
         render(result, out, statements=statements)
     if detailed_exitcode and result.has_changes:
         raise typer.Exit(2)
+
+
+def _check_out_file(out_file: str) -> None:
+    """Refuse, before planning, a plan file `apply` would not read back as a plan or could not be written."""
+    path = Path(out_file)
+    if path.suffix != ".json":  # `apply FILE` takes anything else for a stack file
+        raise SpcsIacError(f"--out: a plan file's name must end in .json, so that `apply` reads it as a plan "
+                           f"(given: {out_file!r})")
+    if path.is_dir():
+        raise SpcsIacError(f"--out: {out_file} is a directory; give a file name ending in .json")
+    if not path.parent.is_dir():
+        raise SpcsIacError(f"--out: cannot write the plan to {out_file}: directory {path.parent} does not exist")
 
 
 def _apply(stack: str, target: str | None, state_dir: str | None, connection: str | None, yes: bool,
@@ -271,7 +288,13 @@ def _saved_plan(ref: str) -> Plan | None:
         raise SpcsIacError(f"{ref} is not a plan file: {exc}") from None
     if not isinstance(data, dict) or "format" not in data or not data.get("source"):
         raise SpcsIacError(f"{ref} is not a plan saved by `spcs-iac plan --out`")
-    return Plan.from_json(data)
+    try:
+        return Plan.from_json(data)
+    except SpcsIacError:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:  # edited or damaged: a field missing or mistyped
+        raise SpcsIacError(f"{ref} is damaged ({type(exc).__name__}: {exc}); make the plan again with "
+                           "`spcs-iac plan --out`") from None
 
 
 @app.command()
