@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from spcs_iac.model.kinds import (
     Image,
     ImageRepository,
     JobService,
+    RoleGrant,
     Service,
     ServiceFunction,
     ServiceRoleGrant,
@@ -41,7 +43,29 @@ def validate_stack(stack: Stack) -> list[Issue]:
             issues.extend(_check_image(r))
         if isinstance(r, ServiceRoleGrant):
             issues.extend(_check_service_role(r))
+    issues.extend(_role_grant_cycles([r for r in index.values() if isinstance(r, RoleGrant)]))
     return issues
+
+
+def _role_grant_cycles(grants: list[RoleGrant]) -> list[Issue]:
+    """Role grants that would form a cycle: Snowflake refuses the grant closing it, so an apply would stop
+    with the others made. Roles are compared by name (declared or not)."""
+    def name(v: Resource | str) -> str:
+        return v.name if isinstance(v, Resource) else v
+
+    granted_to: dict[str, set[str]] = {}  # role -> roles it is granted to (which then inherit it)
+    for g in grants:
+        granted_to.setdefault(name(g.role), set()).add(name(g.to_role))
+    try:
+        TopologicalSorter(granted_to).prepare()
+    except CycleError as exc:
+        cycle = [str(n) for n in exc.args[1]]
+        links = set(zip(cycle, cycle[1:], strict=False))  # graphlib lists a cycle from a node back to it
+        closing = next((g for g in grants if (name(g.to_role), name(g.role)) in links), grants[0])
+        path = " -> ".join(ids.quote(n) for n in reversed(cycle))
+        return [Issue(closing.describe(), "to_role", f"makes a cycle of role grants, which Snowflake refuses: "
+                      f"{path} (each role granted to the next)", name(closing.to_role))]
+    return []
 
 
 def _check_service_role(grant: ServiceRoleGrant) -> list[Issue]:

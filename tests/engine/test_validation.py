@@ -156,3 +156,33 @@ serviceRoles:
     assert doc["capabilities"] == {"securityContext": {"executeAsCaller": True}}
     assert doc["serviceRoles"] == [{"name": "api_users", "endpoints": ["api"]}]
     assert doc["spec"]["volumes"][0]["source"] == "@volumes/app"
+
+
+@pytest.mark.parametrize("grants", [
+    [("A", "B"), ("B", "A")],
+    [("A", "B"), ("B", "C"), ("C", "A")],
+    [("A", "A")],
+])
+def test_a_cycle_of_role_grants_is_refused_before_anything_runs(grants):
+    # Snowflake refuses the grant that would close the cycle: found at apply, the others would be half made.
+    from spcs_iac import RoleGrant
+
+    s = Stack("cyc")
+    roles = {n: s.add(Role(name=n)) for n in sorted({n for pair in grants for n in pair})}
+    for role, to in grants:
+        s.add(RoleGrant(role=roles[role], to_role=roles[to]))
+    with pytest.raises(StackValidationError) as e:
+        s.validate()
+    text = str(e.value)
+    assert "cycle of role grants" in text and "to_role" in text, text
+    assert all(n in text for n in roles), text
+
+
+def test_role_grants_that_only_share_roles_are_no_cycle():
+    from spcs_iac import RoleGrant
+
+    s = Stack("diamond")
+    a, b, c, d = (s.add(Role(name=n)) for n in "ABCD")
+    for role, to in ((a, b), (a, c), (b, d), (c, d)):
+        s.add(RoleGrant(role=role, to_role=to))
+    s.validate()
