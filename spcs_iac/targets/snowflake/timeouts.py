@@ -72,6 +72,11 @@ def new_core(version: str) -> bool:
     return bool(m) and int(m.group(1)) >= 5
 
 
+def _at_least(version: str, major: int, minor: int) -> bool:
+    m = re.match(r"\s*(\d+)\.(\d+)", version)
+    return bool(m) and (int(m.group(1)), int(m.group(2))) >= (major, minor)
+
+
 def connector_params(params: Mapping[str, Any], version: str) -> dict[str, Any]:
     """``params`` with the timeout defaults added, under the names this connector version reads; what the
     caller gave wins, and timeouts given under the other generation's names are translated."""
@@ -90,6 +95,10 @@ def connector_params(params: Mapping[str, Any], version: str) -> dict[str, Any]:
         out.setdefault("retry_timeout", REQUEST_TIMEOUT)
         out.setdefault("retry_max_attempts", ATTEMPTS)
         out.setdefault("logout_total_timeout_seconds", min(LOGOUT_TIMEOUT, _positive(out["retry_timeout"])))
+        if _at_least(version, 5, 2):
+            # Said explicitly (5.2 warns when it is not, from every login thread): close always logs the
+            # session out; this provider never leaves asynchronous queries running to keep a session for.
+            out.setdefault("enable_server_session_keep_alive_auto_detection", False)
         return out
     given = {k: out.pop(k) for k in NEW_CORE_ONLY if k in out}
     per_request = given.get("retry_timeout", given.get("connect_timeout"))
