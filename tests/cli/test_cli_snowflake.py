@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.hand import hand_connection
+
 ROOT = Path(__file__).resolve().parents[2]
 
 STACK = """
@@ -105,11 +107,7 @@ def test_snowflake_target_through_the_cli(tmp_path, emulator_env):
     assert r.returncode == 1 and "no object named NO_SUCH_THING" in r.stderr
 
     # a hand change on the account shows up as drift
-    import snowflake.connector
-
-    conn = snowflake.connector.connect(account="emu", user="x", password="y", host="127.0.0.1",
-                                       port=int(emulator_env["SNOWFLAKE_PORT"]), protocol="http",
-                                       role="ACCOUNTADMIN")
+    conn = hand_connection(emulator_env["SNOWFLAKE_PORT"], role="ACCOUNTADMIN")
     conn.cursor().execute("ALTER WAREHOUSE APP_WH SET AUTO_SUSPEND = 999")
     conn.close()
     r = cli(emulator_env, "plan", str(stack), "-t", "snowflake")

@@ -8,6 +8,7 @@ import pytest
 
 from tests.cli.test_cli import cli as memory_cli
 from tests.cli.test_cli_snowflake import cli, emulator_env  # noqa: F401  (fixture)
+from tests.support.hand import hand_connection
 
 STACK = """
 from pydantic import BaseModel
@@ -54,11 +55,7 @@ def test_two_environments_in_one_account_never_touch_each_other(app: Path, emula
     assert r.returncode == 0, r.stdout + r.stderr
     r = cli(env, "--env", "prod", "plan", str(app), "-t", "snowflake", "--detailed-exitcode")
     assert r.returncode == 0, r.stdout  # prod is all there, unchanged
-    import snowflake.connector
-
-    params = {"account": "emu", "user": "admin", "password": "x", "host": "127.0.0.1", "protocol": "http",
-              "port": int(env["SNOWFLAKE_PORT"])}
-    with snowflake.connector.connect(**params) as con:
+    with hand_connection(env["SNOWFLAKE_PORT"]) as con:
         names = {row[0] for row in con.cursor().execute("SHOW WAREHOUSES").fetchall()}
     assert "PROD_APP_WH" in names and "DEV_APP_WH" not in names
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_cli_snowflake import ROOT, cli, serve_emulator
+from tests.support.hand import hand_connection
 
 STACK = """
 from spcs_iac import Database, Role, Stack, Warehouse
@@ -34,12 +35,8 @@ def emulator_env(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def team(tmp_path: Path, emulator_env: dict[str, str]) -> tuple[dict[str, str], Path]:
-    import snowflake.connector
-
     env = dict(emulator_env, SPCS_IAC_STATE=STATE)
-    params = {"account": "emu", "user": "admin", "password": "x", "host": "127.0.0.1", "protocol": "http",
-              "port": int(env["SNOWFLAKE_PORT"]), "role": "ACCOUNTADMIN"}
-    with snowflake.connector.connect(**params) as con:
+    with hand_connection(env["SNOWFLAKE_PORT"], role="ACCOUNTADMIN") as con:
         con.cursor().execute("CREATE DATABASE OPS_DB")
     stack = tmp_path / "team.py"
     stack.write_text(STACK.format(comment="v1", n=3))
@@ -47,11 +44,7 @@ def team(tmp_path: Path, emulator_env: dict[str, str]) -> tuple[dict[str, str], 
 
 
 def _query(env: dict[str, str], sql: str) -> list[tuple]:
-    import snowflake.connector
-
-    params = {"account": "emu", "user": "admin", "password": "x", "host": "127.0.0.1", "protocol": "http",
-              "port": int(env["SNOWFLAKE_PORT"]), "role": "ACCOUNTADMIN"}
-    with snowflake.connector.connect(**params) as con:
+    with hand_connection(env["SNOWFLAKE_PORT"], role="ACCOUNTADMIN") as con:
         return con.cursor().execute(sql).fetchall()
 
 

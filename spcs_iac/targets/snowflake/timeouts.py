@@ -77,6 +77,15 @@ def _at_least(version: str, major: int, minor: int) -> bool:
     return bool(m) and (int(m.group(1)), int(m.group(2))) >= (major, minor)
 
 
+def logout_on_close(version: str) -> dict[str, Any]:
+    """The parameter saying that close always logs the session out, for connectors that ask for it: 5.2
+    warns on every login (from every login thread) while it is unsaid. This provider never leaves
+    asynchronous queries running to keep a session for."""
+    if new_core(version) and _at_least(version, 5, 2):
+        return {"enable_server_session_keep_alive_auto_detection": False}
+    return {}
+
+
 def connector_params(params: Mapping[str, Any], version: str) -> dict[str, Any]:
     """``params`` with the timeout defaults added, under the names this connector version reads; what the
     caller gave wins, and timeouts given under the other generation's names are translated."""
@@ -95,10 +104,8 @@ def connector_params(params: Mapping[str, Any], version: str) -> dict[str, Any]:
         out.setdefault("retry_timeout", REQUEST_TIMEOUT)
         out.setdefault("retry_max_attempts", ATTEMPTS)
         out.setdefault("logout_total_timeout_seconds", min(LOGOUT_TIMEOUT, _positive(out["retry_timeout"])))
-        if _at_least(version, 5, 2):
-            # Said explicitly (5.2 warns when it is not, from every login thread): close always logs the
-            # session out; this provider never leaves asynchronous queries running to keep a session for.
-            out.setdefault("enable_server_session_keep_alive_auto_detection", False)
+        for key, value in logout_on_close(version).items():
+            out.setdefault(key, value)
         return out
     given = {k: out.pop(k) for k in NEW_CORE_ONLY if k in out}
     per_request = given.get("retry_timeout", given.get("connect_timeout"))
