@@ -122,3 +122,30 @@ def test_an_entry_is_written_with_every_field_it_has() -> None:
                        outputs={"url": "u"}, depends_on=["schema.DB.S"], owner="OWNER", adopted=True)
     assert entry.to_json() == dataclasses.asdict(entry)
     assert StateEntry(**json.loads(json.dumps(entry.to_json()))) == entry
+
+
+def test_a_failed_atomic_write_leaves_the_old_file_and_no_temporary_file(tmp_path, monkeypatch) -> None:
+    """A rename that fails (a full disk, a path taken by a directory) must not leave ``*.tmp*`` beside the
+    state: nothing else removes it, and every failed apply would add one."""
+    from spcs_iac.state import files
+
+    target = tmp_path / "s.json"
+    files.write_json_atomic(target, {"serial": 1})
+
+    def refuse(src, dst):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "replace", refuse)
+    with pytest.raises(OSError):
+        files.write_json_atomic(target, {"serial": 2})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
+    assert target.read_text(encoding="utf-8").count('"serial": 1') == 1
+
+    def unserialisable(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise TypeError("Object of type set is not JSON serializable")
+
+    monkeypatch.undo()
+    monkeypatch.setattr(files.json, "dump", unserialisable)
+    with pytest.raises(TypeError):
+        files.write_json_atomic(target, {"serial": 3})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
