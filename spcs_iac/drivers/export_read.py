@@ -23,7 +23,7 @@ from spcs_iac.model.fields import kind_props
 from spcs_iac.model.kinds import KINDS
 from spcs_iac.model.kinds.account import GRANT_KIND_OF_TYPE, PRIVILEGES
 from spcs_iac.model.spec import ServiceSpec
-from spcs_iac.model.validate import image_repository_path
+from spcs_iac.model.validate import SYSTEM_DATABASES, SYSTEM_ROLES, SYSTEM_SCHEMAS, image_repository_path
 from spcs_iac.plan.target import ReadRequest
 from spcs_iac.targets.snowflake import grants as gr
 from spcs_iac.targets.snowflake import readback as rb
@@ -33,9 +33,6 @@ from spcs_iac.targets.snowflake.sql import Stmt, service_role_ref, stamp_fields
 from spcs_iac.targets.snowflake.values import is_null, stored_part
 
 Key = tuple[str, ...]
-SYSTEM_ROLES = frozenset({"ACCOUNTADMIN", "SYSADMIN", "SECURITYADMIN", "USERADMIN", "PUBLIC", "ORGADMIN"})
-SYSTEM_DATABASES = frozenset({"SNOWFLAKE"})
-SYSTEM_SCHEMAS = frozenset({"INFORMATION_SCHEMA"})
 SPEC_KINDS = ("service", "job_service")
 # SHOW TABLES flags of tables the Table kind does not declare (docs: show-tables): left out.
 OTHER_TABLES = ("is_external", "is_dynamic", "is_iceberg", "is_hybrid", "is_event")

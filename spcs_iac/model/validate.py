@@ -126,6 +126,17 @@ def _check_ports(svc: Service | JobService) -> list[Issue]:
 
 # Kinds a stack may name without declaring them: the target must have them (checked when planning).
 NAMED_KINDS = ("secret", "stage", "external_access_integration", "network_rule")
+# What objects run in, on or as, named by string: the database and schema they live in, the pool and
+# warehouse they run on, the role that owns them or gets a grant, the service a function calls. The local
+# target checks these too (nothing exists there outside its stacks); on an account they may well exist
+# where the planning role cannot see them.
+PLACE_KINDS = ("database", "schema", "compute_pool", "warehouse", "role", "service")
+# Objects every account has (https://docs.snowflake.com/en/user-guide/security-access-control-overview
+# #system-defined-roles, .../sql-reference/snowflake-db): never missing, whatever the target.
+SYSTEM_ROLES = frozenset({"ACCOUNTADMIN", "SYSADMIN", "SECURITYADMIN", "USERADMIN", "PUBLIC", "ORGADMIN"})
+SYSTEM_DATABASES = frozenset({"SNOWFLAKE"})
+SYSTEM_SCHEMAS = frozenset({"INFORMATION_SCHEMA"})
+IMPLICIT_SCHEMAS = frozenset({"PUBLIC", "INFORMATION_SCHEMA"})  # every database comes with these
 
 
 @dataclass(frozen=True)
@@ -143,10 +154,14 @@ class NamedReference:
         return Issue(self.obj.describe(), self.field, f"names {label} {self.name}, {why}", self.given)
 
 
-def named_references(resources: Iterable[Resource]) -> list[NamedReference]:
-    """Secrets, stages, integrations and network rules that objects name but the set does not declare."""
+def named_references(resources: Iterable[Resource], kinds: Iterable[str] = NAMED_KINDS) -> list[NamedReference]:
+    """Objects of ``kinds`` that the given objects name but the set does not declare. Account-level names
+    (roles, databases, pools, warehouses, integrations) are taken as they are; the others are qualified by
+    the naming object's database and schema. A grant's ``on`` is left out: grants name all sorts of things,
+    and the grant itself fails clearly when its object is missing."""
     objects = list(resources)
     declared = {r.address for r in objects}
+    wanted = set(kinds)
     out: list[NamedReference] = []
 
     def add(r: Resource, field: str, kind: str, given: str, qualify: bool = True) -> None:
@@ -154,7 +169,7 @@ def named_references(resources: Iterable[Resource]) -> list[NamedReference]:
             name = r.qualify(given) if qualify and hasattr(r, "qualify") else ids.qualified(*ids.split_qualified(given))
         except ids.IdentifierError:
             return  # a malformed name is reported by the field's own validation
-        if f"{kind}.{name}" not in declared:
+        if f"{kind}.{name}" not in declared and not _always_there(kind, name, declared):
             out.append(NamedReference(r, field, kind, name, given))
 
     for r in objects:
@@ -162,16 +177,32 @@ def named_references(resources: Iterable[Resource]) -> list[NamedReference]:
             spec = r.typed_spec
             for i, c in enumerate(spec.containers):
                 for j, s in enumerate(c.secrets or []):
-                    add(r, f"spec.containers[{i}].secrets[{j}].snowflakeSecret", "secret", s.secret_name)
+                    if "secret" in wanted:
+                        add(r, f"spec.containers[{i}].secrets[{j}].snowflakeSecret", "secret", s.secret_name)
             for k, v in enumerate(spec.volumes or []):
                 location = v.stage_location
-                if location:
+                if location and "stage" in wanted:
                     field = "source" if v.source.startswith("@") else "stageConfig.name"
                     add(r, f"spec.volumes[{k}].{field}", "stage", location.lstrip("@").split("/", 1)[0])
         for field, kind, target in r.references():
-            if kind in NAMED_KINDS and isinstance(target, str) and field != "spec":
-                add(r, field, kind, target, qualify=kind != "external_access_integration")
+            if kind in wanted and isinstance(target, str) and field not in ("spec", "on"):
+                add(r, field, kind, target, qualify=kind in SCHEMA_LEVEL)
     return out
+
+
+SCHEMA_LEVEL = frozenset({"secret", "stage", "network_rule", "service"})  # named relative to the schema
+
+
+def _always_there(kind: str, name: str, declared: set[str]) -> bool:
+    """System objects, and a declared database's PUBLIC and INFORMATION_SCHEMA schemas."""
+    parts = ids.split_qualified(name)
+    if kind == "role":
+        return parts[-1] in SYSTEM_ROLES
+    if kind == "database":
+        return parts[-1] in SYSTEM_DATABASES
+    if kind == "schema" and len(parts) == 2 and parts[1] in IMPLICIT_SCHEMAS:
+        return parts[0] in SYSTEM_DATABASES or f"database.{ids.quote(parts[0])}" in declared
+    return False
 
 
 def reference_issues(refs: Iterable[NamedReference], exists: Callable[[str, str], bool], where: str,

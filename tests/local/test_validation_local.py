@@ -107,3 +107,60 @@ def test_declaration_errors_name_the_service_and_the_container(tmp_path: Path) -
     text = refused(tmp_path / "state", write_stack(tmp_path, name, body), "validate")
     assert "Service 'WEB': spec.containers[main].readinessProbe.port: Input should be greater than or equal to 1" in text
     assert "Service 'WEB': spec.containers[main].bogus: unknown field" in text
+
+
+def test_places_the_stack_does_not_declare_fail_validate_and_plan(tmp_path: Path, docker_client: Any) -> None:
+    """A schema in a missing database (which the local target made anyway, where Snowflake refuses it), and a
+    service on a missing pool, owned by a missing role, with a missing query warehouse: all named before
+    anything runs, where the apply used to create the database and schema and then fail on the service."""
+    name = unique("vl-places")
+    prefix = name.upper().replace("-", "_")
+    body = (
+        'stack.add(Schema(name="S", database="NO_SUCH_DB"))\n'
+        'stack.add(Service(name="WEB", database=db, compute_pool="NO_SUCH_POOL", owner="NO_SUCH_ROLE", '
+        'query_warehouse="NO_SUCH_WH", spec={"spec": {"containers": [{"name": "main", "image": img}]}}))\n'
+        'stack.add(ServiceFunction(name="F", database=db, service="NO_SUCH_SVC", endpoint="api", '
+        'path="/f", returns="TEXT"))\n'
+    )
+    text = refused(tmp_path / "state", write_stack(tmp_path, name, body))
+    assert ("Schema NO_SUCH_DB.S: database: names database NO_SUCH_DB, which the stack does not declare and the "
+            "local target does not have") in text and "(given: 'NO_SUCH_DB')" in text
+    web = f"Service {prefix}_DB.PUBLIC.WEB"
+    assert f"{web}: compute_pool: names compute pool NO_SUCH_POOL" in text
+    assert f"{web}: owner: names role NO_SUCH_ROLE" in text
+    assert f"{web}: query_warehouse: names warehouse NO_SUCH_WH" in text
+    assert f"service: names service {prefix}_DB.PUBLIC.NO_SUCH_SVC" in text
+    # system roles and the database's own PUBLIC schema are never missing
+    assert "ACCOUNTADMIN" not in text and "names schema" not in text
+    assert labelled(docker_client, name) == {"containers": [], "networks": [], "volumes": []}
+
+
+def test_places_another_stack_of_the_state_directory_declares_are_found(tmp_path: Path) -> None:
+    """The shared-infrastructure pattern: one stack owns the database, pool and role, another names them."""
+    state = tmp_path / "state"
+    base, app = unique("vl-base"), unique("vl-app")
+    prefix = base.upper().replace("-", "_")
+    base_file = tmp_path / f"{base}.py"
+    base_file.write_text(
+        "from spcs_iac import *\n"
+        f"stack = Stack({base!r})\n"
+        f'role = stack.add(Role(name="{prefix}_OWNER"))\n'
+        f'db = stack.add(Database(name="{prefix}_DB", owner=role))\n'
+        f'stack.add(Schema(name="APP", database=db, owner=role))\n'
+        f'stack.add(Warehouse(name="{prefix}_WH", warehouse_size="XSMALL"))\n')
+    app_file = tmp_path / f"{app}.py"
+    app_file.write_text(
+        "from spcs_iac import *\n"
+        f"stack = Stack({app!r})\n"
+        f'stack.add(Stage(name="FILES", database="{prefix}_DB", schema="APP", owner="{prefix}_OWNER"))\n'
+        f'stack.add(Schema(name="MORE", database="{prefix}_DB", owner="SYSADMIN"))\n')
+    try:
+        before = cli("plan", str(app_file), "--state-dir", str(state))
+        assert before.exit_code == 1 and f"names database {prefix}_DB" in before.output, before.output
+        assert cli("apply", str(base_file), "--state-dir", str(state), "--yes").exit_code == 0
+        after = cli("plan", str(app_file), "--state-dir", str(state))
+        assert after.exit_code == 0, after.output
+        assert "2 to create" in after.output
+    finally:
+        cli("destroy", str(base_file), "--state-dir", str(state), "--yes")
+        LocalRegistry(naming.local_dir(state)).stop()

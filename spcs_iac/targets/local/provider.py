@@ -24,7 +24,7 @@ from typing import Any
 from spcs_iac.errors import Issue, ProviderError, StackValidationError
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
-from spcs_iac.model.validate import named_references, reference_issues
+from spcs_iac.model.validate import NAMED_KINDS, PLACE_KINDS, named_references, reference_issues
 from spcs_iac.plan.model import Action, Change
 from spcs_iac.plan.target import ApplyContext, Observed, Provider, ReadRequest
 from spcs_iac.targets.local import gateway, naming
@@ -87,14 +87,17 @@ class LocalProvider(Provider):
 
     # ---- references to undeclared objects -----------------------------------------------------------
     def check_references(self, resources: Iterable[Resource]) -> list[Issue]:
-        """Secrets, stages, integrations and network rules the objects name but neither they nor another
-        stack of this state directory declare: on the local target nothing else exists."""
+        """Objects the given ones name but neither they nor another stack of this state directory declare:
+        secrets, stages, integrations and network rules, and also the databases, schemas, pools,
+        warehouses, roles and services they live in, run on or belong to. On the local target nothing
+        else exists (system roles and databases aside), so the apply would fail half-way, or, for a schema in
+        a missing database, make what Snowflake refuses."""
         def exists(kind: str, name: str) -> bool:
             address = f"{kind}.{name}"
             return any(Catalog(self.root, path.name[len("catalog-"):-len(".json")]).get(address) is not None
                        for path in self.root.glob("catalog-*.json") if path.name != self.catalog.path.name)
 
-        return reference_issues(named_references(resources), exists, "the stack does not declare and the local "
+        return reference_issues(named_references(resources, (*NAMED_KINDS, *PLACE_KINDS)), exists, "the stack does not declare and the local "
                                 "target", hint=" (nothing exists on the local target outside the stacks of its "
                                 "state directory: declare it in the stack)")
 
