@@ -15,6 +15,7 @@ from typing import Any
 
 import networkx as nx
 
+from spcs_iac.errors import StackValidationError
 from spcs_iac.graph.build import object_predecessors
 from spcs_iac.model.base import Resource
 from spcs_iac.model.digests import settle as settle_digests
@@ -78,12 +79,24 @@ def make_plan(
     else:
         ordered = deletes + [changes[a] for a in order]
     plan = Plan(stack=stack_name, target=target, changes=ordered, destroy=destroy, outputs=outputs)
+    if not destroy and not assume_empty:
+        _refuse_unresolved(plan, provider)
     if not assume_empty:
         _note_contents(plan, provider, {**{a: None for a in entries}, **desired})
     shown = _settled_outputs(outputs, changes)
     for c in plan.actionable:
         c.statements = provider.statements(c, shown)
     return plan
+
+
+def _refuse_unresolved(plan: Plan, provider: Provider) -> None:
+    """An object to create or change that names something the target does not have would fail at its turn,
+    after the operations before it ran: the plan stops here instead, naming each one. (A destroy, and
+    objects left alone, go through.)"""
+    missing = provider.unresolved()
+    issues = [i for c in plan.actionable if c.action in (*CHANGING, Action.IMPORT) for i in missing.get(c.address, ())]
+    if issues:
+        raise StackValidationError(issues)
 
 
 def _note_contents(plan: Plan, provider: Provider, managed: Mapping[str, Resource | None]) -> None:

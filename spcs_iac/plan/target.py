@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from spcs_iac.errors import Issue
     from spcs_iac.model.base import Resource
     from spcs_iac.plan.model import Change
     from spcs_iac.state.store import StateEntry
@@ -60,6 +61,12 @@ class Provider(ABC):
         ``outputs`` are the outputs known at plan time (recorded and read), without those the apply
         will regenerate (a rebuilt image's digest)."""
         return []
+
+    def unresolved(self) -> Mapping[str, list[Issue]]:
+        """Names the objects of the last ``read`` use without declaring them that the target does not have
+        (a misspelt secret, a pool of another stack that was never applied), by the naming object's
+        address. The planner refuses a plan that would create or change such an object."""
+        return {}
 
     def contents(self, change: Change, managed: Mapping[str, Resource | None]) -> list[str]:
         """What dropping ``change``'s container object (a database, schema or stage) would take with it

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from spcs_iac import ComputePool, Database, Service, Stack
+import pytest
+
+from spcs_iac import ComputePool, Database, ExternalAccessIntegration, Service, Stack
+from spcs_iac.drivers import api
+from spcs_iac.errors import StackValidationError
 from spcs_iac.targets.snowflake.references import missing_in_account
 
 
@@ -36,3 +41,65 @@ def test_undeclared_names_are_checked_in_the_account(provider: Callable[..., Any
         "which the stack does not declare and the account does not have (SHOW shows only what the planning role may "
         "see) (given: 'NO_SUCH_EAI')",
     ]
+
+
+def _named_stack(secret: str, eai: str) -> Stack:
+    stack = Stack("refs-plan")
+    db = stack.add(Database(name="REFP_DB"))
+    pool = stack.add(ComputePool(name="REFP_POOL", instance_family="CPU_X64_XS"))
+    stack.add(Service(name="WEB", database=db, compute_pool=pool, external_access_integrations=[eai],
+                      spec={"spec": {"containers": [{"name": "main", "image": "reg.example.com/app:1", "secrets": [
+                          {"snowflakeSecret": secret, "envVarName": "K", "secretKeyRef": "secret_string"}]}]}}))
+    return stack
+
+
+def test_a_plan_naming_what_the_account_lacks_is_refused_before_anything_runs(
+        emu: Any, provider: Callable[..., Any], tmp_path: Path) -> None:
+    """The apply used to create the database and pool, then stop at CREATE SERVICE on the misspelt secret."""
+    setup = provider()
+    for sql in ("CREATE DATABASE KEYS_DB", "CREATE SECRET KEYS_DB.PUBLIC.API_KEY TYPE = GENERIC_STRING "
+                "SECRET_STRING = 'x'", "CREATE NETWORK RULE KEYS_DB.PUBLIC.R MODE = EGRESS TYPE = HOST_PORT "
+                "VALUE_LIST = ('a.example.com')", "CREATE EXTERNAL ACCESS INTEGRATION OUT_EAI "
+                "ALLOWED_NETWORK_RULES = (KEYS_DB.PUBLIC.R) ENABLED = TRUE"):
+        setup._query(sql)
+    state = str(tmp_path / "state")
+    bad = _named_stack("KEYS_DB.PUBLIC.API_KEYY", "OUT_EAII")
+    with pytest.raises(StackValidationError) as refused:
+        api.apply(bad, "snowflake", provider=provider(), state_dir=state)
+    text = str(refused.value)
+    assert ("Service REFP_DB.PUBLIC.WEB: spec.containers[0].secrets[0].snowflakeSecret: names secret "
+            "KEYS_DB.PUBLIC.API_KEYY, which the stack does not declare and the account does not have") in text
+    assert "external_access_integrations: names external access integration OUT_EAII" in text
+    assert not [r for r in setup._query("SHOW DATABASES") if r["name"] == "REFP_DB"]  # nothing ran
+
+    assert api.plan(_named_stack("KEYS_DB.PUBLIC.API_KEY", "OUT_EAI"), "snowflake", provider=provider(),
+                    state_dir=state).summary()["create"] == 3
+
+    # An integration naming a rule by string: once the rule is dropped by hand, a plan that leaves the
+    # integration alone still goes through, and so does the destroy; changing it is refused.
+    rules = Stack("refs-rules")
+    eai = rules.add(ExternalAccessIntegration(name="REFP_EAI", allowed_network_rules=["KEYS_DB.PUBLIC.R"],
+                                              owner="ACCOUNTADMIN"))
+    assert api.apply(rules, "snowflake", provider=provider(), state_dir=state).ok
+    setup._query("DROP NETWORK RULE KEYS_DB.PUBLIC.R")
+    assert not api.plan(rules, "snowflake", provider=provider(), state_dir=state).has_changes
+    eai.comment = "v2"
+    with pytest.raises(StackValidationError, match="names network rule KEYS_DB.PUBLIC.R, which the stack"):
+        api.plan(rules, "snowflake", provider=provider(), state_dir=state)
+    assert api.destroy(rules, "snowflake", provider=provider(), state_dir=state).ok
+
+
+def test_looking_names_up_costs_no_round_trip_of_its_own(emu: Any, provider: Callable[..., Any],
+                                                          tmp_path: Path) -> None:
+    emu.emulator.execute(emu.emulator.login("admin"), "CREATE WAREHOUSE REFS_WH")
+    stack = _named_stack("KEYS_DB.PUBLIC.API_KEY", "OUT_EAI")
+    trips = {}
+    for check in (True, False):
+        p = provider(warehouse="REFS_WH", check_names=check)
+        emu.emulator.reset_stats()
+        try:
+            api.plan(stack, "snowflake", provider=p, state_dir=str(tmp_path / f"state-{check}"))
+        except StackValidationError:
+            assert check  # the account has neither: only the looking provider says so
+        trips[check] = emu.emulator.stats()["round_trips"]
+    assert trips[True] == trips[False], trips

@@ -138,7 +138,7 @@ def _load(stack_ref: str, target: str | None):  # type: ignore[no-untyped-def]
 @app.command()
 def validate(stack: StackArg, target: TargetOpt = None, state_dir: StateDirOpt = None) -> None:
     """Check a stack: fields, limits, references, spec rules and the dependency graph (on the local
-    target also that every secret, stage and integration it names is declared)."""
+    target also that every object it names is declared by it or another stack of the state directory)."""
 
     def body() -> None:
         s, tgt = _load(stack, target)

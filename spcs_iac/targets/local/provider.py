@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from spcs_iac.errors import Issue, ProviderError, StackValidationError
+from spcs_iac.errors import Issue, ProviderError
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
-from spcs_iac.model.validate import NAMED_KINDS, PLACE_KINDS, named_references, reference_issues
+from spcs_iac.model.validate import NAMED_KINDS, PLACE_KINDS, named_references, unresolved_by_object
 from spcs_iac.plan.model import Action, Change
 from spcs_iac.plan.target import ApplyContext, Observed, Provider, ReadRequest
 from spcs_iac.targets.local import gateway, naming
@@ -68,7 +68,7 @@ class LocalProvider(Provider):
         self.account, self.snowflake_host = account, snowflake_host
         self.log = log
         self.registry_changed = False  # a repository or image was deleted: stop the registry if unused
-        self._dangling: list[Issue] = []
+        self._unresolved: dict[str, list[Issue]] = {}
         # Secret values seen in this process (declared objects); never written anywhere by us.
         self._secrets: dict[str, dict[str, str]] = {}
         self.services = Services(self.host, self.catalog, self.root, stack_name, self._secrets.get,
@@ -87,9 +87,16 @@ class LocalProvider(Provider):
 
     # ---- references to undeclared objects -----------------------------------------------------------
     def check_references(self, resources: Iterable[Resource]) -> list[Issue]:
-        """Objects the given ones name but neither they nor another stack of this state directory declare:
-        secrets, stages, integrations and network rules, and also the databases, schemas, pools,
-        warehouses, roles and services they live in, run on or belong to. On the local target nothing
+        """Objects the given ones name but neither they nor another stack of this state directory declare
+        (``validate`` asks; planning refuses them through :meth:`unresolved`)."""
+        return [issue for issues in self._missing_names(resources).values() for issue in issues]
+
+    def unresolved(self) -> Mapping[str, list[Issue]]:
+        return self._unresolved
+
+    def _missing_names(self, resources: Iterable[Resource]) -> dict[str, list[Issue]]:
+        """Secrets, stages, integrations and network rules, and also the databases, schemas, pools,
+        warehouses, roles and services objects live in, run on or belong to. On the local target nothing
         else exists (system roles and databases aside), so the apply would fail half-way, or, for a schema in
         a missing database, make what Snowflake refuses."""
         def exists(kind: str, name: str) -> bool:
@@ -97,9 +104,10 @@ class LocalProvider(Provider):
             return any(Catalog(self.root, path.name[len("catalog-"):-len(".json")]).get(address) is not None
                        for path in self.root.glob("catalog-*.json") if path.name != self.catalog.path.name)
 
-        return reference_issues(named_references(resources, (*NAMED_KINDS, *PLACE_KINDS)), exists, "the stack does not declare and the local "
-                                "target", hint=" (nothing exists on the local target outside the stacks of its "
-                                "state directory: declare it in the stack)")
+        return unresolved_by_object(named_references(resources, (*NAMED_KINDS, *PLACE_KINDS)), exists,
+                                    "the stack does not declare and the local target",
+                                    hint=" (nothing exists on the local target outside the stacks of its state "
+                                    "directory: declare it in the stack)")
 
     # ---- reading ------------------------------------------------------------------------------------
     def read(self, requests: list[ReadRequest]) -> dict[str, Observed]:
@@ -114,8 +122,7 @@ class LocalProvider(Provider):
         for s in containers:
             by_object.setdefault((s.get("Labels") or {}).get(naming.LABEL_OBJECT, ""), []).append(s)
         seen = Listing(by_object, networks, image_digests(self, requests, records))
-        # Checked here, raised by `statements` for creates and updates: a destroy must still go through.
-        self._dangling = self.check_references([r.resource for r in requests if r.resource is not None])
+        self._unresolved = self._missing_names([r.resource for r in requests if r.resource is not None])
         out: dict[str, Observed] = {}
         for req in requests:
             self._remember_sensitive(req.resource)
@@ -146,8 +153,6 @@ class LocalProvider(Provider):
             adapter.drop_detail(self, change) if adapter.drop_detail and dropping and self.connect else [])
         if change.action is Action.DELETE:
             return drop
-        if self._dangling:
-            raise StackValidationError(self._dangling)
         r = change.resource
         if r is None:
             return []

@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from spcs_iac.errors import ProviderError
+from spcs_iac.errors import Issue, ProviderError
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
+from spcs_iac.model.validate import named_references
 from spcs_iac.plan.model import Action, Change
 from spcs_iac.plan.target import ApplyContext, Observed, Provider, ReadRequest
 from spcs_iac.targets.images import DockerImages, ImageTool
-from spcs_iac.targets.snowflake import runtime, timeouts
+from spcs_iac.targets.snowflake import references, runtime, timeouts
 from spcs_iac.targets.snowflake.adapters import ADAPTERS
 from spcs_iac.targets.snowflake.connection import Db, Session, _short
 from spcs_iac.targets.snowflake.contents import unmanaged_contents
@@ -37,7 +38,7 @@ from spcs_iac.targets.snowflake.statements import (
 
 # Options the provider itself takes; everything else is a snowflake.connector parameter.
 PROVIDER_OPTIONS = ("image_tool", "ready_timeout", "pool_timeout", "log_lines", "max_sessions",
-                    "read_parallelism", "registry_username", "registry_password")
+                    "read_parallelism", "registry_username", "registry_password", "check_names")
 
 
 class SnowflakeProvider(Provider):
@@ -66,6 +67,10 @@ class SnowflakeProvider(Provider):
         self.images = SnowflakeImages(self.db, tool, registry_auth(auth_params))
         self.reader = Reader(self.db, self.images)
         self._display_role: str | None = self.db.default_role
+        # Look up what declared objects name without declaring (one SHOW per kind, in the first batch); a
+        # driver reading one object at a time (Pulumi) turns it off: the lookup would cost it a batch each.
+        self.checks_names = bool(opts.get("check_names", True))
+        self._unresolved: dict[str, list[Issue]] = {}
 
     # ---- counters -----------------------------------------------------------------------------------
     @property
@@ -80,9 +85,15 @@ class SnowflakeProvider(Provider):
     # ---- reading --------------------------------------------------------------------------------------
     def read(self, requests: list[ReadRequest]) -> dict[str, Observed]:
         self.db.forget_reads()  # a read starts a run: never answer it from an earlier run's cache
-        observed = self.reader.read(requests)
+        refs = named_references([r.resource for r in requests if r.resource is not None]) \
+            if self.checks_names else []
+        observed = self.reader.read(requests, also=references.shows_for(refs))
+        self._unresolved = references.missing(refs, self.db.query)  # answered by the batch's cached rows
         self._display_role = self.db.default_role
         return observed
+
+    def unresolved(self) -> Mapping[str, list[Issue]]:
+        return self._unresolved
 
     @staticmethod
     def _outputs(ctx: ApplyContext) -> dict[str, Mapping[str, Any]]:

@@ -47,7 +47,9 @@ class Reader:
         self.images = images
         self.repositories: dict[Key, dict[str, Any]] = {}  # last read: image repository rows by key
 
-    def read(self, requests: list[ReadRequest]) -> dict[str, Observed]:
+    def read(self, requests: list[ReadRequest], also: list[str] | None = None) -> dict[str, Observed]:
+        """The objects ``requests`` ask for; ``also``: more SHOWs to send with the first batch (their rows are
+        cached for the run)."""
         by_kind: dict[str, list[ReadRequest]] = defaultdict(list)
         for req in requests:
             by_kind[req.kind].append(req)
@@ -59,7 +61,8 @@ class Reader:
         guesses = [s for s in self._expected(by_kind) if s not in shows]
         # SHOW COLUMNS first: the first statement's rows come from the connector itself, in the order the
         # account gave them (a table's columns are ordered).
-        answers = self.db.read_batch(extras + shows + guesses, tolerate=missing_object, optional=guesses)
+        answers = self.db.read_batch(extras + shows + [s for s in also or () if s not in shows] + guesses,
+                                     tolerate=missing_object, optional=guesses)
         grouped = {k: self._grouped(k, _shown(answers, sql), by_kind[k]) for k, sql in zip(extra, extras, strict=True)}
         rows: dict[str, dict[Key, dict[str, Any]]] = {}
         for kind, sql in zip(kinds, shows, strict=True):

@@ -2,11 +2,13 @@
 
 A stack may name a secret, stage, integration or network rule it does not declare (a spec's
 ``snowflakeSecret: API_KEY``, a volume ``@DATA``, ``external_access_integrations=["EAI"]``). On an
-account such objects can exist outside the stack; planning asks the account once per kind named and
-reports the ones it does not find, naming the object and field that named them.
+account such objects can exist outside the stack; planning asks the account once per kind named (the SHOWs
+join the plan's first read batch: no round trip of their own) and reports the ones it does not find, naming
+the object and field that named them. The plan then fails before anything runs, instead of the apply
+stopping half-way at the first statement that names one.
 
-``missing_in_account(resources, query)`` is the whole check: ``query(sql)`` runs one statement and
-returns its rows as dicts (``SnowflakeProvider._query`` does). Not yet wired into the provider's plan.
+Databases, pools, roles and the like named by string are not checked here: SHOW lists only what the
+planning role has privileges on, and an owner role may well use a pool its deployer cannot see.
 """
 
 from __future__ import annotations
@@ -17,25 +19,37 @@ from typing import Any
 from spcs_iac.errors import Issue
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
-from spcs_iac.model.validate import named_references, reference_issues
+from spcs_iac.model.validate import NamedReference, named_references, unresolved_by_object
+from spcs_iac.targets.snowflake.adapters import ADAPTERS
 
-# kind -> (SHOW statement, name columns): one statement per kind named, whatever the number of names.
-SHOW = {
-    "secret": ("SHOW SECRETS IN ACCOUNT", ("database_name", "schema_name", "name")),
-    "stage": ("SHOW STAGES IN ACCOUNT", ("database_name", "schema_name", "name")),
-    "network_rule": ("SHOW NETWORK RULES IN ACCOUNT", ("database_name", "schema_name", "name")),
-    "external_access_integration": ("SHOW EXTERNAL ACCESS INTEGRATIONS", ("name",)),
+# kind -> the columns naming its objects; the statement is the kind's own SHOW (the one the plan reads
+# declared objects with, so a stack declaring some and naming others costs one statement per kind).
+NAME_COLUMNS = {
+    "secret": ("database_name", "schema_name", "name"),
+    "stage": ("database_name", "schema_name", "name"),
+    "network_rule": ("database_name", "schema_name", "name"),
+    "external_access_integration": ("name",),
 }
 Query = Callable[[str], list[dict[str, Any]]]
 
 
+def shows_for(refs: Iterable[NamedReference]) -> list[str]:
+    """The SHOW statements answering ``refs``: one per kind named."""
+    return [ADAPTERS[kind].show_sql for kind in sorted({r.kind for r in refs})]
+
+
 def missing_in_account(resources: Iterable[Resource], query: Query) -> list[Issue]:
     """Issues for the objects the stack names without declaring them and the account does not have."""
-    refs = named_references(resources)
+    return [issue for issues in missing(named_references(resources), query).values() for issue in issues]
+
+
+def missing(refs: list[NamedReference], query: Query) -> dict[str, list[Issue]]:
+    """Issues for the named objects ``refs`` that the account does not have (``query`` runs one SHOW), by the
+    address of the object naming them."""
     present: dict[str, set[str]] = {}
     for kind in sorted({r.kind for r in refs}):
-        sql, columns = SHOW[kind]
-        present[kind] = {ids.qualified(*(str(row.get(c) or "") for c in columns)) for row in query(sql)}
-    return reference_issues(refs, lambda kind, name: name in present.get(kind, set()),
-                            "the stack does not declare and the account",
-                            hint=" (SHOW shows only what the planning role may see)")
+        rows = query(ADAPTERS[kind].show_sql)
+        present[kind] = {ids.qualified(*(str(row.get(c) or "") for c in NAME_COLUMNS[kind])) for row in rows}
+    return unresolved_by_object(refs, lambda kind, name: name in present.get(kind, set()),
+                                "the stack does not declare and the account",
+                                hint=" (SHOW shows only what the planning role may see)")
