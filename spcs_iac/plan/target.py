@@ -63,9 +63,10 @@ class Provider(ABC):
         return []
 
     def unresolved(self) -> Mapping[str, list[Issue]]:
-        """Names the objects of the last ``read`` use without declaring them that the target does not have
-        (a misspelt secret, a pool of another stack that was never applied), by the naming object's
-        address. The planner refuses a plan that would create or change such an object."""
+        """What the objects of the last ``read`` need from the target and it lacks, by object address: names
+        used without being declared (a misspelt secret, a pool of another stack never applied), or an owner
+        left to a connection role that cannot own the object. The planner refuses a plan that would create
+        or change such an object."""
         return {}
 
     def contents(self, change: Change, managed: Mapping[str, Resource | None]) -> list[str]:

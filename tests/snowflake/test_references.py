@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from spcs_iac import ComputePool, Database, ExternalAccessIntegration, Service, Stack
+from spcs_iac import ComputePool, Database, ExternalAccessIntegration, Role, Service, Stack
 from spcs_iac.drivers import api
 from spcs_iac.errors import StackValidationError
 from spcs_iac.targets.snowflake.references import missing_in_account
@@ -47,7 +47,8 @@ def _named_stack(secret: str, eai: str) -> Stack:
     stack = Stack("refs-plan")
     db = stack.add(Database(name="REFP_DB"))
     pool = stack.add(ComputePool(name="REFP_POOL", instance_family="CPU_X64_XS"))
-    stack.add(Service(name="WEB", database=db, compute_pool=pool, external_access_integrations=[eai],
+    owner = stack.add(Role(name="REFP_OWNER"))
+    stack.add(Service(name="WEB", database=db, compute_pool=pool, external_access_integrations=[eai], owner=owner,
                       spec={"spec": {"containers": [{"name": "main", "image": "reg.example.com/app:1", "secrets": [
                           {"snowflakeSecret": secret, "envVarName": "K", "secretKeyRef": "secret_string"}]}]}}))
     return stack
@@ -73,7 +74,7 @@ def test_a_plan_naming_what_the_account_lacks_is_refused_before_anything_runs(
     assert not [r for r in setup._query("SHOW DATABASES") if r["name"] == "REFP_DB"]  # nothing ran
 
     assert api.plan(_named_stack("KEYS_DB.PUBLIC.API_KEY", "OUT_EAI"), "snowflake", provider=provider(),
-                    state_dir=state).summary()["create"] == 3
+                    state_dir=state).summary()["create"] == 4
 
     # An integration naming a rule by string: once the rule is dropped by hand, a plan that leaves the
     # integration alone still goes through, and so does the destroy; changing it is refused.
@@ -103,3 +104,20 @@ def test_looking_names_up_costs_no_round_trip_of_its_own(emu: Any, provider: Cal
             assert check  # the account has neither: only the looking provider says so
         trips[check] = emu.emulator.stats()["round_trips"]
     assert trips[True] == trips[False], trips
+
+
+def test_a_service_left_to_a_connection_role_that_cannot_own_it_is_refused_by_the_plan(
+        emu: Any, provider: Callable[..., Any], tmp_path: Path) -> None:
+    """Connected as ACCOUNTADMIN, a service without owner= used to fail at CREATE SERVICE, after its database and
+    pool were made."""
+    stack = Stack("default-owner")
+    db = stack.add(Database(name="DO_DB"))
+    pool = stack.add(ComputePool(name="DO_POOL", instance_family="CPU_X64_XS"))
+    stack.add(Service(name="WEB", database=db, compute_pool=pool,
+                      spec={"spec": {"containers": [{"name": "main", "image": "reg.example.com/app:1"}]}}))
+    p = provider()
+    with pytest.raises(StackValidationError) as refused:
+        api.apply(stack, "snowflake", provider=p, state_dir=str(tmp_path / "state"))
+    assert ("Service DO_DB.PUBLIC.WEB: owner: not given, so the connection's role ACCOUNTADMIN would own it, and "
+            "Snowflake does not let ACCOUNTADMIN, SECURITYADMIN, ORGADMIN own services") in str(refused.value)
+    assert not [r for r in p._query("SHOW DATABASES") if r["name"] == "DO_DB"]  # nothing ran

@@ -89,6 +89,9 @@ class SnowflakeProvider(Provider):
             if self.checks_names else []
         observed = self.reader.read(requests, also=references.shows_for(refs))
         self._unresolved = references.missing(refs, self.db.query)  # answered by the batch's cached rows
+        declared = [r.resource for r in requests if r.resource is not None]
+        for address, issues in references.default_owner_issues(declared, self.db.default_role).items():
+            self._unresolved.setdefault(address, []).extend(issues)
         self._display_role = self.db.default_role
         return observed
 

@@ -19,6 +19,7 @@ from typing import Any
 from spcs_iac.errors import Issue
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
+from spcs_iac.model.kinds.services import FORBIDDEN_SERVICE_OWNERS
 from spcs_iac.model.validate import NamedReference, named_references, unresolved_by_object
 from spcs_iac.targets.snowflake.adapters import ADAPTERS
 
@@ -53,3 +54,15 @@ def missing(refs: list[NamedReference], query: Query) -> dict[str, list[Issue]]:
     return unresolved_by_object(refs, lambda kind, name: name in present.get(kind, set()),
                                 "the stack does not declare and the account",
                                 hint=" (SHOW shows only what the planning role may see)")
+
+
+def default_owner_issues(resources: Iterable[Resource], role: str | None) -> dict[str, list[Issue]]:
+    """Services and job services without ``owner`` are created by the connection's role; when that role
+    is one Snowflake does not let own a service, CREATE SERVICE fails after the objects before it were made.
+    (A declared owner of that kind is refused by the kind itself, without an account.)"""
+    if role not in FORBIDDEN_SERVICE_OWNERS:
+        return {}
+    return {r.address: [Issue(r.describe(), "owner", f"not given, so the connection's role {role} would own it, "
+                              f"and Snowflake does not let {', '.join(FORBIDDEN_SERVICE_OWNERS)} own services; "
+                              "give owner= a role of its own with the privileges the service needs")]
+            for r in resources if r.kind in ("service", "job_service") and r.owner is None}
