@@ -205,16 +205,11 @@ def _always_there(kind: str, name: str, declared: set[str]) -> bool:
     return False
 
 
-def reference_issues(refs: Iterable[NamedReference], exists: Callable[[str, str], bool], where: str,
-                     hint: str = "") -> list[Issue]:
-    """Issues for the named objects ``exists(kind, name)`` does not find, e.g. on the local target (where
-    nothing exists outside the stacks of its state directory) or in a Snowflake account."""
-    return [issue for issues in unresolved_by_object(refs, exists, where, hint).values() for issue in issues]
-
-
 def unresolved_by_object(refs: Iterable[NamedReference], exists: Callable[[str, str], bool], where: str,
                          hint: str = "") -> dict[str, list[Issue]]:
-    """:func:`reference_issues` by the address of the object naming what is missing."""
+    """Issues for the named objects ``exists(kind, name)`` does not find, e.g. on the local target (where
+    nothing exists outside the stacks of its state directory) or in a Snowflake account, by the address of
+    the object naming them."""
     out: dict[str, list[Issue]] = {}
     for ref in refs:
         if not exists(ref.kind, ref.name):

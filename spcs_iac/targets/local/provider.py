@@ -99,12 +99,12 @@ class LocalProvider(Provider):
         warehouses, roles and services objects live in, run on or belong to. On the local target nothing
         else exists (system roles and databases aside), so the apply would fail half-way, or, for a schema in
         a missing database, make what Snowflake refuses."""
-        def exists(kind: str, name: str) -> bool:
-            address = f"{kind}.{name}"
-            return any(Catalog(self.root, path.name[len("catalog-"):-len(".json")]).get(address) is not None
-                       for path in self.root.glob("catalog-*.json") if path.name != self.catalog.path.name)
-
-        return unresolved_by_object(named_references(resources, (*NAMED_KINDS, *PLACE_KINDS)), exists,
+        refs = named_references(resources, (*NAMED_KINDS, *PLACE_KINDS))
+        # What the other stacks have, read once: every object names its owner, so lookups are many.
+        elsewhere = {address for path in self.root.glob("catalog-*.json") if refs
+                     and path.name != self.catalog.path.name
+                     for address in Catalog(self.root, path.name[len("catalog-"):-len(".json")]).load()}
+        return unresolved_by_object(refs, lambda kind, name: f"{kind}.{name}" in elsewhere,
                                     "the stack does not declare and the local target",
                                     hint=" (nothing exists on the local target outside the stacks of its state "
                                     "directory: declare it in the stack)")

@@ -85,11 +85,10 @@ class SnowflakeProvider(Provider):
     # ---- reading --------------------------------------------------------------------------------------
     def read(self, requests: list[ReadRequest]) -> dict[str, Observed]:
         self.db.forget_reads()  # a read starts a run: never answer it from an earlier run's cache
-        refs = named_references([r.resource for r in requests if r.resource is not None]) \
-            if self.checks_names else []
+        declared = [r.resource for r in requests if r.resource is not None]
+        refs = named_references(declared) if self.checks_names else []
         observed = self.reader.read(requests, also=references.shows_for(refs))
         self._unresolved = references.missing(refs, self.db.query)  # answered by the batch's cached rows
-        declared = [r.resource for r in requests if r.resource is not None]
         for address, issues in references.default_owner_issues(declared, self.db.default_role).items():
             self._unresolved.setdefault(address, []).extend(issues)
         self._display_role = self.db.default_role

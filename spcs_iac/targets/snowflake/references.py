@@ -19,7 +19,7 @@ from typing import Any
 from spcs_iac.errors import Issue
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
-from spcs_iac.model.kinds.services import FORBIDDEN_SERVICE_OWNERS
+from spcs_iac.model.kinds.services import FORBIDDEN_SERVICE_OWNERS, JobService, Service
 from spcs_iac.model.validate import NamedReference, named_references, unresolved_by_object
 from spcs_iac.targets.snowflake.adapters import ADAPTERS
 
@@ -65,4 +65,4 @@ def default_owner_issues(resources: Iterable[Resource], role: str | None) -> dic
     return {r.address: [Issue(r.describe(), "owner", f"not given, so the connection's role {role} would own it, "
                               f"and Snowflake does not let {', '.join(FORBIDDEN_SERVICE_OWNERS)} own services; "
                               "give owner= a role of its own with the privileges the service needs")]
-            for r in resources if r.kind in ("service", "job_service") and r.owner is None}
+            for r in resources if isinstance(r, Service | JobService) and r.owner is None}
