@@ -240,8 +240,13 @@ class SchemaScoped(Resource):
             if label == "database":
                 raise ValueError("a schema-level object needs database= (a Database or a name)")
             return "PUBLIC"
-        return object_or_name(v, label, f"{label}=", f"a {label.title()} or a name",
-                              lambda n: ids.normalize(n, allow_quoted=cls.allow_quoted_name, what=f"{label} name"))
+        def name(n: str) -> str:
+            return ids.normalize(n, allow_quoted=cls.allow_quoted_name, what=f"{label} name")
+
+        container = object_or_name(v, label, f"{label}=", f"a {label.title()} or a name", name)
+        if isinstance(container, Resource) and not cls.allow_quoted_name:
+            name(ids.quote(container.name))  # the same rule for a declared container as for its name
+        return container
 
     @model_validator(mode="after")
     def _schema_matches_database(self) -> SchemaScoped:

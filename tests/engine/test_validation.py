@@ -186,3 +186,29 @@ def test_role_grants_that_only_share_roles_are_no_cycle():
     for role, to in ((a, b), (a, c), (b, d), (c, d)):
         s.add(RoleGrant(role=role, to_role=to))
     s.validate()
+
+
+@pytest.mark.parametrize("container", ["database", "schema"])
+def test_a_service_in_a_declared_container_with_a_quoted_name_is_refused(container: str) -> None:
+    """Snowflake supports no quoted names for a service's or repository's database and schema
+    (https://docs.snowflake.com/en/sql-reference/sql/create-service, .../create-image-repository). Given as a
+    name, the rule held; given as the declared Database or Schema, it did not, and locally `"dev"` and `DEV`
+    then shared one endpoint proxy name and DNS alias."""
+    from spcs_iac import ComputePool, Database, ImageRepository, Schema, Service
+
+    stack = Stack("quoted-containers")
+    db = stack.add(Database(name='"dev"' if container == "database" else "DEV"))
+    schema = stack.add(Schema(name='"apps"' if container == "schema" else "APPS", database=db))
+    pool = stack.add(ComputePool(name="P", instance_family="CPU_X64_XS"))
+    spec = {"spec": {"containers": [{"name": "m", "image": "registry.example.com/a:1"}]}}
+    given = '"dev"' if container == "database" else '"apps"'
+    with pytest.raises(DeclarationError) as refused:
+        Service(name="API", database=db, schema=schema, compute_pool=pool, spec=spec)
+    assert (f"{container}: {container} name {given!r} needs quoting, which Snowflake does not support for this "
+            "object") in str(refused.value)
+    with pytest.raises(DeclarationError, match="needs quoting"):
+        ImageRepository(name="REPO", database=db, schema=schema)
+    # Objects that may have quoted names may live there.
+    from spcs_iac import Stage
+
+    assert Stage(name="FILES", database=db, schema=schema).fqn.endswith(".FILES")

@@ -167,9 +167,10 @@ def _create(host: DockerHost, rt: Runtime, edge: Edge, text: str, want: str, *, 
     labels = {**naming.base_labels(stack, rt["address"], want), naming.LABEL_ROLE: naming.ROLE_PROXY,
               naming.LABEL_POOL: internal}
     bindings = {FRONT_BASE + i: ("127.0.0.1", edge["ports"][e["name"]]) for i, e in enumerate(eps)}
-    name = naming.proxy_name(stack, rt["name"], rt["schema"], rt["database"])
+    name = naming.proxy_name(stack, rt["name"], rt["schema"], rt["database"], rt["address"])
     for s in api.containers(all=True, filters={"name": name}):  # a leftover of an interrupted run
-        if s.get("Names") and s["Names"][0].lstrip("/") == name:
+        if s.get("Names") and s["Names"][0].lstrip("/") == name \
+                and (s.get("Labels") or {}).get(naming.LABEL_OBJECT) == rt["address"]:  # never another's
             _remove(api, s["Id"])
     created = api.create_container(
         image, name=name, command=["haproxy", "-W", "-db", "-f", CONFIG_PATH], labels=labels,

@@ -65,8 +65,13 @@ def netns_name(stack: str, service: str, instance: int, gen: str) -> str:
     return f"spcs-{slug(stack)}-{dns_label(service)}-{instance}-{gen}.netns"
 
 
-def proxy_name(stack: str, service: str, schema: str, database: str) -> str:
-    return f"spcs-{slug(stack)}-{dns_label(service)}.{dns_label(schema)}.{dns_label(database)}.proxy"
+def proxy_name(stack: str, service: str, schema: str, database: str, address: str) -> str:
+    """A service's endpoint proxy container. The labels are for reading; the hash of the service's address
+    keeps apart services they merge (schemas A_B and A$B both read ``a-b``), which would otherwise fight
+    over one container name. Proxies are found by label, so those made under the earlier name (no hash)
+    keep serving until their ports change."""
+    digest = hashlib.sha256(address.encode()).hexdigest()[:6]
+    return f"spcs-{slug(stack)}-{dns_label(service)}.{dns_label(schema)}.{dns_label(database)}-{digest}.proxy"
 
 
 def role(summary: dict) -> str:

@@ -1,0 +1,53 @@
+"""Endpoint proxies on the real engine: services whose names read alike once made DNS-safe (schemas A_B
+and A$B both give ``a-b``) each keep a proxy of their own. Starting the second one used to take the first's
+proxy for a leftover of its own and remove it, so the first service's public endpoint went dark."""
+
+from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spcs_iac import ComputePool, Database, Image, ImageRepository, Schema, Service, Stack
+from spcs_iac.drivers import api
+from spcs_iac.targets.local import naming
+from tests.local.apps import APP_B, write_app
+from tests.local.conftest import BASE_IMAGE, unique
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+def test_services_whose_names_read_alike_keep_a_proxy_each(state_dir: Path, docker_client: Any,
+                                                            tmp_path: Path) -> None:
+    name = unique("alike")
+    prefix = name.upper().replace("-", "_")
+    stack = Stack(name)
+    db = stack.add(Database(name=f"{prefix}_DB"))
+    pool = stack.add(ComputePool(name=f"{prefix}_POOL", instance_family="CPU_X64_XS"))
+    repo = stack.add(ImageRepository(name="REPO", database=db))
+    img = stack.add(Image(name="b", repository=repo, context=str(write_app(tmp_path / "b", APP_B)),
+                          build_args={"BASE_IMAGE": BASE_IMAGE}))
+    for schema_name in ("A_B", "A$B"):
+        schema = stack.add(Schema(name=schema_name, database=db))
+        stack.add(Service(name="WEB", database=db, schema=schema, compute_pool=pool, spec={"spec": {
+            "containers": [{"name": "main", "image": img, "readinessProbe": {"port": 8080, "path": "/hello"}}],
+            "endpoints": [{"name": "web", "port": 8080, "public": True}]}}))
+    sd = str(state_dir)
+    try:
+        result = api.apply(stack, target="local", state_dir=sd)
+        assert result.ok, result.failed
+        proxies = docker_client.containers.list(filters={"label": [
+            f"{naming.LABEL_STACK}={name}", f"{naming.LABEL_ROLE}={naming.ROLE_PROXY}"]})
+        owners = sorted(p.labels[naming.LABEL_OBJECT] for p in proxies)
+        assert len(owners) == len(set(owners)) == 2, owners
+        plan = api.plan(stack, target="local", state_dir=sd)
+        assert not plan.has_changes
+        for address in owners:
+            url = str(plan.outputs[address]["endpoints"]["web"])
+            url = url if "://" in url else f"http://{url}"
+            with urllib.request.urlopen(f"{url.rstrip('/')}/hello", timeout=10) as answer:
+                assert answer.status == 200, address
+    finally:
+        assert api.destroy(stack, target="local", state_dir=sd).ok
