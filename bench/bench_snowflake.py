@@ -12,7 +12,9 @@ critical-path bound: each operation weighs the statements it sends (USE ROLE asi
 that runs one operation at a time), and the bound is the heaviest chain of dependent operations, or all the
 statements spread over the workers if that is more, times the latency. Also shown: what the walk's order
 would take with no cost but the latency (the same operations and weights), and the best any order could do
-(bench/schedule.py; that bound can be out of reach when many operations are released late).
+(bench/schedule.py; that bound can be out of reach when many operations are released late), and the floor the
+connector sets by itself: as many threads as the parallelism, each on a session of its own sending one read
+after another through the connector with nothing else running, against the latency alone.
 
 Run: PYTHONPATH=. python bench/bench_snowflake.py [--sizes 200 2000] [--latency-ms 50] [--apply-size 200]
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+import threading
 import time
 from typing import Any
 
@@ -35,6 +38,7 @@ from spcs_iac.apply.walk import simulate
 from spcs_iac.drivers import api
 from spcs_iac.plan.model import Change
 from spcs_iac.plan.target import ApplyContext
+from spcs_iac.targets.snowflake.connection import _connect
 from spcs_iac.targets.snowflake.provider import SnowflakeProvider
 
 WAREHOUSE = "BENCH_READ_WH"  # the reads' session warehouse (not part of the stack)
@@ -136,6 +140,38 @@ def measure_apply(n: int, latency_ms: int, parallelisms: list[int]) -> None:
               f"{kinds.get('login', 0)} logins", flush=True)
         best = describe(ops, parallelism, lambda op: weight[op], latency_ms / 1000, bound, result.seconds)
         print(f"    {best}", flush=True)
+        print(f"    {connector_floor(parallelism, total, latency_ms)}", flush=True)
+
+
+def connector_floor(parallelism: int, statements: int, latency_ms: int) -> str:
+    """What the connector alone adds at this parallelism: ``statements`` reads spread over ``parallelism``
+    threads, each on its own logged-in session, against their latency alone."""
+    per_thread = max(1, round(statements / parallelism))
+    with EmulatorProcess(ready_delay_s=0.0) as emu:
+        sessions = [_connect(emu.params) for _ in range(parallelism)]
+        emu.inject(latency_ms=latency_ms)
+
+        def reads(conn: Any) -> None:
+            for i in range(per_thread):
+                cur = conn.cursor()
+                cur.execute(f"SHOW SERVICES LIKE 'S{i}' IN ACCOUNT")
+                cur.fetchall()
+                cur.close()
+
+        threads = [threading.Thread(target=reads, args=(c,)) for c in sessions]
+        began, cpu = time.perf_counter(), time.process_time()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+        emu.inject(latency_ms=0)
+        for c in sessions:
+            c.close()
+    ideal = per_thread * latency_ms / 1000
+    return (f"the connector alone: {parallelism} sessions x {per_thread} reads in {wall:4.2f}s against "
+            f"{ideal:4.2f}s of latency ({wall / ideal:4.2f}x), {cpu * 1000 / (per_thread * parallelism):3.1f} ms "
+            f"of client CPU per request")
 
 
 def main() -> None:
