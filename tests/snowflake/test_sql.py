@@ -121,13 +121,16 @@ def _spec_of(statement: str) -> dict[str, Any]:
 
 def test_create_service() -> None:
     svc = Service(name="SVC", database="DB", compute_pool="POOL", spec=SPEC, external_access_integrations=["E"],
-                  query_warehouse="WH", min_instances=1, max_instances=2, auto_resume=True, comment="user text")
+                  query_warehouse="WH", min_instances=1, max_instances=2, auto_resume=True, comment="user text",
+                  min_ready_instances=1, auto_suspend_secs=600)
     steps = create_steps(svc, {})
     fp = svc.spec_fingerprint({})
     assert sql(steps) == [
+        # Properties in the syntax block's order (docs: sql-reference/sql/create-service).
         "CREATE SERVICE DB.PUBLIC.SVC IN COMPUTE POOL POOL FROM SPECIFICATION $$" + json.dumps(SPEC) + "$$ "
-        "EXTERNAL_ACCESS_INTEGRATIONS = (E) QUERY_WAREHOUSE = WH "
-        f"COMMENT = 'user text [spcs-iac:spec={fp}]' MIN_INSTANCES = 1 MAX_INSTANCES = 2 AUTO_RESUME = TRUE",
+        "AUTO_SUSPEND_SECS = 600 EXTERNAL_ACCESS_INTEGRATIONS = (E) AUTO_RESUME = TRUE MIN_INSTANCES = 1 "
+        "MIN_READY_INSTANCES = 1 MAX_INSTANCES = 2 "
+        f"QUERY_WAREHOUSE = WH COMMENT = 'user text [spcs-iac:spec={fp}]'",
         "-- wait until service DB.PUBLIC.SVC is READY",
     ]
     assert split_stamp(f"user text [spcs-iac:spec={fp}]") == ("user text", fp)
@@ -240,9 +243,37 @@ def test_update_service_spec_then_restamp() -> None:
     ]
     # A comment change keeps the stamp; clearing the comment leaves only the stamp.
     bare = Service(name="SVC", database="DB", compute_pool="POOL", spec=SPEC)
-    assert update(bare, {"comment": "hi", "query_warehouse": "WH"}) == [
-        f"ALTER SERVICE DB.PUBLIC.SVC SET COMMENT = '[spcs-iac:spec={fp}]'",
-        "ALTER SERVICE DB.PUBLIC.SVC UNSET QUERY_WAREHOUSE"]
+    assert update(bare, {"comment": "hi", "auto_resume": False}) == [
+        f"ALTER SERVICE DB.PUBLIC.SVC SET COMMENT = '[spcs-iac:spec={fp}]' AUTO_RESUME = TRUE"]
+
+
+def test_instance_counts_change_together_to_the_values_the_plan_shows() -> None:
+    # Counts left out follow MIN_INSTANCES: set to that number in the same statement, never unset (what
+    # UNSET restores is not documented, and MIN above a MAX still to come is refused).
+    up = Service(name="SVC", database="DB", compute_pool="POOL", spec=SPEC, min_instances=3)
+    assert update(up, {"min_instances": 1, "max_instances": 1, "min_ready_instances": 1}) == [
+        "ALTER SERVICE DB.PUBLIC.SVC SET MIN_INSTANCES = 3 MAX_INSTANCES = 3 MIN_READY_INSTANCES = 3"]
+    down = Service(name="SVC", database="DB", compute_pool="POOL", spec=SPEC, max_instances=4)
+    assert update(down, {"min_instances": 2, "min_ready_instances": 2}) == [
+        "ALTER SERVICE DB.PUBLIC.SVC SET MIN_INSTANCES = 1 MIN_READY_INSTANCES = 1"]
+
+
+def test_a_new_query_warehouse_restarts_a_running_service() -> None:
+    # ALTER SERVICE: a default warehouse for queries takes effect only after the service restarts; the
+    # same spec again rolls its instances one at a time.
+    svc = Service(name="SVC", database="DB", compute_pool="POOL", spec=SPEC, query_warehouse="WH2")
+    assert update(svc, {"query_warehouse": "WH1"}) == [
+        "ALTER SERVICE DB.PUBLIC.SVC SET QUERY_WAREHOUSE = WH2",
+        "ALTER SERVICE DB.PUBLIC.SVC FROM SPECIFICATION $$" + json.dumps(SPEC) + "$$",
+        "-- wait until service DB.PUBLIC.SVC is READY",
+    ]
+    bare = Service(name="SVC", database="DB", compute_pool="POOL", spec=SPEC)
+    assert update(bare, {"query_warehouse": "WH1"})[:2] == [
+        "ALTER SERVICE DB.PUBLIC.SVC UNSET QUERY_WAREHOUSE",
+        "ALTER SERVICE DB.PUBLIC.SVC FROM SPECIFICATION $$" + json.dumps(SPEC) + "$$"]
+    # A service kept suspended picks the warehouse up when it resumes.
+    held = Service(name="SVC", database="DB", compute_pool="POOL", spec=SPEC, query_warehouse="WH2", suspended=True)
+    assert update(held, {"query_warehouse": "WH1"}) == ["ALTER SERVICE DB.PUBLIC.SVC SET QUERY_WAREHOUSE = WH2"]
 
 
 def test_update_function_one_property_per_statement() -> None:

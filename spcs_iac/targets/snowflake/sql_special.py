@@ -167,12 +167,20 @@ def spec_source(r: Resource, outputs: Outputs, role: str | None) -> tuple[list[S
     return [upload], f"FROM @{stage_name} SPECIFICATION_FILE = {ids.string_literal(path)}"
 
 
+# The syntax block's order (https://docs.snowflake.com/en/sql-reference/sql/create-service): the usage notes
+# ask for the compute pool, then the specification, then the other properties; following the block for those
+# too is what the Terraform provider and the Snowflake CLI send.
+SERVICE_ORDER = ("AUTO_SUSPEND_SECS", "EXTERNAL_ACCESS_INTEGRATIONS", "AUTO_RESUME", "MIN_INSTANCES",
+                 "MIN_READY_INSTANCES", "MAX_INSTANCES", "LOG_LEVEL", "QUERY_WAREHOUSE", "COMMENT")
+
+
 def create_service(r: Resource, outputs: Outputs) -> list[Step]:
     first, source = spec_source(r, outputs, owner_role(r))
     return [
         *first,
         stmt("CREATE", r.sql_type, r.fqn, _value_clause(r, "compute_pool"), source,
-             property_parts(r, overrides={"COMMENT": _stamped_comment(r, outputs)}), role=owner_role(r)),
+             property_parts(r, overrides={"COMMENT": _stamped_comment(r, outputs)}, order=SERVICE_ORDER),
+             role=owner_role(r)),
         Wait("service_ready", r.fqn, owner_role(r)),
         *([stmt("ALTER", r.sql_type, r.fqn, "SUSPEND", role=owner_role(r))] if getattr(r, "suspended", None)
           else []),
@@ -232,26 +240,44 @@ def update_pool(change: Change, changed: list[FieldDecl], role: str | None, outp
 
 def update_service(change: Change, changed: list[FieldDecl], role: str | None, outputs: Outputs,
                    rule: AlterRule) -> list[Step] | None:
-    """A spec change is an upgrade (§11.2); the comment then carries the new spec stamp."""
+    """A spec change is an upgrade (§11.2); the comment then carries the new spec stamp. A new query
+    warehouse takes effect only when the service restarts (https://docs.snowflake.com/en/sql-reference/sql/
+    alter-service: "modifications that take effect only after service is restarted. For example, specify a
+    default warehouse for queries"), so a running service is upgraded to the same spec, which restarts its
+    instances one at a time."""
     r = _desired(change)
     names = {d.name for d in changed}
     running = _running_steps(r, role) if "suspended" in names else []
     changed = [d for d in changed if d.name != "suspended"]
-    if not names & {"spec", "comment", *SPEC_LOCATION}:
-        return [*alter_statements(r, r.fqn, changed, role, rule), *running] if changed else running
-    rest = [d for d in changed if d.name not in ("spec", "comment", *SPEC_LOCATION)]
+    counts = _instance_counts(r, changed, outputs)
+    rest = [d for d in changed if d.name not in ("spec", "comment", *SPEC_LOCATION, *INSTANCE_COUNTS)]
+    restamp = bool(names & {"spec", "comment", *SPEC_LOCATION})
+    roll = bool(names & {"spec", *SPEC_LOCATION}) or ("query_warehouse" in names and not getattr(r, "suspended", None))
     stamp = ("COMMENT", ids.string_literal(_stamped_comment(r, outputs)))
-    if not names & {"spec", *SPEC_LOCATION}:
-        return [*alter_statements(r, r.fqn, rest, role, rule, extra_sets=[stamp]), *running]
-    steps: list[Step] = list(alter_statements(r, r.fqn, rest, role, rule))
+    if not roll:
+        sets = [*counts, stamp] if restamp else counts
+        return [*(alter_statements(r, r.fqn, rest, role, rule, extra_sets=sets) if rest or sets else []), *running]
+    steps: list[Step] = list(alter_statements(r, r.fqn, rest, role, rule, extra_sets=counts))
     first, source = spec_source(r, outputs, role)
     steps.extend(first)
     steps.append(stmt("ALTER", r.sql_type, r.fqn, source, role=role))
     if not running:
         steps.append(Wait("service_ready", r.fqn, role))
-    # Stamped last: if the upgrade fails, the old stamp makes the next plan retry it.
-    steps.extend(alter_statements(r, r.fqn, [], role, rule, extra_sets=[stamp]))
+    if restamp:  # stamped last: if the upgrade fails, the old stamp makes the next plan retry it
+        steps.extend(alter_statements(r, r.fqn, [], role, rule, extra_sets=[stamp]))
     return [*steps, *running]
+
+
+INSTANCE_COUNTS = ("min_instances", "max_instances", "min_ready_instances")
+
+
+def _instance_counts(r: Resource, changed: list[FieldDecl], outputs: Outputs) -> list[tuple[str, Part]]:
+    """Changed instance counts, all set in one statement to the values the plan shows. A count left out of
+    the declaration follows MIN_INSTANCES there: it is set to that number rather than unset, since what
+    UNSET restores is not documented, and setting MIN_INSTANCES above a MAX_INSTANCES still to come would
+    break the documented MIN <= MAX for a statement."""
+    want = r.desired(outputs)
+    return [(str(d.prop.sql), str(want[d.name])) for d in changed if d.name in INSTANCE_COUNTS]
 
 
 def _running_steps(r: Resource, role: str | None) -> list[Step]:
