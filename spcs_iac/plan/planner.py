@@ -24,6 +24,7 @@ from spcs_iac.model.kinds import KINDS
 from spcs_iac.plan.diff import field_changes, upstream_changed
 from spcs_iac.plan.model import Action, Change, FieldChange, Plan
 from spcs_iac.plan.running import keep_running
+from spcs_iac.plan.still_named import refuse_uses_of_deleted
 from spcs_iac.plan.target import Observed, Provider, ReadRequest
 from spcs_iac.state.store import StateEntry
 
@@ -81,6 +82,7 @@ def make_plan(
     plan = Plan(stack=stack_name, target=target, changes=ordered, destroy=destroy, outputs=outputs)
     if not destroy and not assume_empty:
         _refuse_unresolved(plan, provider)
+        refuse_uses_of_deleted(plan, desired.values())
     if not assume_empty:
         _note_contents(plan, provider, {**{a: None for a in entries}, **desired})
     shown = _settled_outputs(outputs, changes)
