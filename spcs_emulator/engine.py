@@ -251,10 +251,13 @@ class Emulator:
             return self.cat.dump()
 
     def save_state(self, path: str | os.PathLike[str]) -> None:
-        data = json.dumps(self.dump_state(), indent=1, sort_keys=True)
-        tmp = Path(str(path) + ".tmp")
-        tmp.write_text(data, encoding="utf-8")
-        os.replace(tmp, path)
+        # One save at a time, under the statement lock (uploads finish outside it): each writes the state as
+        # it is then, the last the newest, and none renames away another's temporary file.
+        with self.lock:
+            data = json.dumps(self.dump_state(), indent=1, sort_keys=True)
+            tmp = Path(str(path) + ".tmp")
+            tmp.write_text(data, encoding="utf-8")
+            os.replace(tmp, path)
 
     def load_state(self, path: str | os.PathLike[str]) -> None:
         data = json.loads(Path(path).read_text(encoding="utf-8"))

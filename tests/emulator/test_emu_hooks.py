@@ -165,3 +165,34 @@ def test_cli_serves_and_persists_state(tmp_path):
         conn.close()
     finally:
         stop(proc)
+
+
+def test_state_saved_from_many_threads_at_once_is_never_lost(tmp_path):
+    # Uploads and statements arriving together each save the state: one temporary file shared by all made
+    # a save fail (its file renamed away by another) and the client's request with it.
+    import threading
+
+    path = tmp_path / "state.json"
+    emu = Emulator(ready_delay_s=0, state_file=path)
+    session = emu.login("u")
+    failures: list[BaseException] = []
+
+    def create(i: int) -> None:
+        try:
+            for j in range(10):
+                emu.execute(session, f"CREATE ROLE R_{i}_{j}")
+                emu.uploads[f"t{i}-{j}"] = (("DB", "PUBLIC", "S"), f"f{i}-{j}")  # as PUT registers one
+                assert emu.finish_upload(f"t{i}-{j}", b"x")  # saved outside the statement lock
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            failures.append(exc)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    again = Emulator(state_file=path)
+    names = {r["name"] for r in again.execute(again.login("u"), "SHOW ROLES").as_dicts()}
+    assert {f"R_{i}_{j}" for i in range(8) for j in range(10)} <= names
+    assert not list(tmp_path.glob("*.tmp*"))
