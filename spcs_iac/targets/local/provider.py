@@ -94,20 +94,43 @@ class LocalProvider(Provider):
     def unresolved(self) -> Mapping[str, list[Issue]]:
         return self._unresolved
 
-    def _missing_names(self, resources: Iterable[Resource]) -> dict[str, list[Issue]]:
+    def _missing_names(self, resources: Iterable[Resource],
+                       elsewhere: Mapping[str, tuple[str, Record]] | None = None) -> dict[str, list[Issue]]:
         """Secrets, stages, integrations and network rules, and also the databases, schemas, pools,
         warehouses, roles and services objects live in, run on or belong to. On the local target nothing
         else exists (system roles and databases aside), so the apply would fail half-way, or, for a schema in
         a missing database, make what Snowflake refuses."""
         refs = named_references(resources, (*NAMED_KINDS, *PLACE_KINDS))
-        # What the other stacks have, read once: every object names its owner, so lookups are many.
-        elsewhere = {address for path in self.root.glob("catalog-*.json") if refs
-                     and path.name != self.catalog.path.name
-                     for address in Catalog(self.root, path.name[len("catalog-"):-len(".json")]).load()}
-        return unresolved_by_object(refs, lambda kind, name: f"{kind}.{name}" in elsewhere,
+        if refs and elsewhere is None:
+            elsewhere = self._other_stacks()
+        return unresolved_by_object(refs, lambda kind, name: f"{kind}.{name}" in (elsewhere or {}),
                                     "the stack does not declare and the local target",
                                     hint=" (nothing exists on the local target outside the stacks of its state "
                                     "directory: declare it in the stack)")
+
+    def _other_stacks(self) -> dict[str, tuple[str, Record]]:
+        """What the other stacks of this state directory record, read once: address -> (stack, record)."""
+        out: dict[str, tuple[str, Record]] = {}
+        for path in sorted(self.root.glob("catalog-*.json")):
+            if path.name != self.catalog.path.name:
+                stack = path.name[len("catalog-"):-len(".json")]
+                for address, rec in Catalog(self.root, stack).load().items():
+                    out.setdefault(address, (str(rec.get("stack") or stack), rec))
+        return out
+
+    def _held_elsewhere(self, req: ReadRequest, stack: str, rec: Record) -> Observed | None:
+        """An object another stack of this state directory made. On Snowflake it would simply exist: a
+        catalog object (database, stage, role, grant...) is found, and taking it over needs --adopt, as for
+        any object this stack did not make. What runs in Docker or lives in the registry is named after the
+        stack that made it, so a second stack cannot take it over: its plan is refused, naming the holder."""
+        if adapter_for(req.kind).backing is Backing.RECORD:
+            return Observed(dict(rec.get("props") or {}), dict(rec.get("outputs") or {}))
+        label = req.kind.replace("_", " ")
+        self._unresolved.setdefault(req.address, []).append(Issue(
+            req.address, "name", f"{label} {req.name} belongs to stack {stack} of this state directory; on the local "
+            f"target a {label} belongs to one stack: keep it in that stack (other stacks may name it), or give "
+            "this one another name", req.name))
+        return None
 
     # ---- reading ------------------------------------------------------------------------------------
     def read(self, requests: list[ReadRequest]) -> dict[str, Observed]:
@@ -122,11 +145,16 @@ class LocalProvider(Provider):
         for s in containers:
             by_object.setdefault((s.get("Labels") or {}).get(naming.LABEL_OBJECT, ""), []).append(s)
         seen = Listing(by_object, networks, image_digests(self, requests, records))
-        self._unresolved = self._missing_names([r.resource for r in requests if r.resource is not None])
+        elsewhere = self._other_stacks()
+        self._unresolved = self._missing_names([r.resource for r in requests if r.resource is not None], elsewhere)
         out: dict[str, Observed] = {}
         for req in requests:
             self._remember_sensitive(req.resource)
-            obs = adapter_for(req.kind).observe(self, req, records.get(req.address), seen)
+            rec = records.get(req.address)
+            if rec is None and req.address in elsewhere and req.resource is not None:
+                obs = self._held_elsewhere(req, *elsewhere[req.address])
+            else:
+                obs = adapter_for(req.kind).observe(self, req, rec, seen)
             if obs is not None:
                 out[req.address] = obs
         return out
