@@ -235,6 +235,12 @@ def alter_warehouse(ctx: Ctx, p: Parser) -> Result:
         p.end()
         obj = ctx.alter_target("WAREHOUSE", key, ine)
         if obj:
+            # "Changing the warehouse type using the ALTER WAREHOUSE command is only supported for a warehouse
+            # in the SUSPENDED state" (https://docs.snowflake.com/en/user-guide/warehouses-snowpark-optimized).
+            kind = values.get("WAREHOUSE_TYPE")
+            if kind is not None and kind != obj.props["warehouse_type"] and obj.props["state"] != "SUSPENDED":
+                raise state_error(f"Warehouse '{key[0]}' cannot change its type while it is {obj.props['state']}: "
+                                  "suspend it first.")
             P.apply(obj, values)
             _wh_validate(obj)
         return ok()

@@ -172,8 +172,13 @@ class Resource(BaseModel):
     def _normalised(self, decl: FieldDecl, value: Any) -> Any:
         prop = decl.prop
         if value is None:
-            return prop.default if prop.unset is Unset.DEFAULT else None
+            return self.default_of(decl) if prop.unset is Unset.DEFAULT else None
         return normalise_value(value, prop)
+
+    def default_of(self, decl: FieldDecl) -> Any:
+        """The target's default for a field left out (``Prop.default``; a kind whose default depends on its
+        other fields says so here)."""
+        return decl.prop.default
 
     def recorded(self, outputs: Outputs | None = None) -> dict[str, Any]:
         """Extra facts the state keeps to explain future diffs (e.g. the rendered spec)."""

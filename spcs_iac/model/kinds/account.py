@@ -10,7 +10,7 @@ from pydantic import field_validator, model_validator
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model import values
 from spcs_iac.model.base import Resource, Scope, object_or_name
-from spcs_iac.model.fields import Fmt, Prop, Unset, Update
+from spcs_iac.model.fields import FieldDecl, Fmt, Prop, Unset, Update
 
 Comment = Annotated[str | None, Prop(sql="COMMENT", fmt=Fmt.STRING, doc="free text")]
 
@@ -283,6 +283,13 @@ class Warehouse(Resource):
                           unset=Unset.IGNORE)
     ] = None
     comment: Comment = None
+
+    def default_of(self, decl: FieldDecl) -> Any:
+        # A Snowpark-optimized warehouse's default memory (16x) has no size below MEDIUM, which is its
+        # default size (https://docs.snowflake.com/en/user-guide/warehouses-snowpark-optimized; reference §4).
+        if decl.name == "warehouse_size" and self.warehouse_type == "SNOWPARK-OPTIMIZED":
+            return "MEDIUM"
+        return super().default_of(decl)
 
     @field_validator("warehouse_size", "warehouse_type", "scaling_policy", mode="before")
     @classmethod

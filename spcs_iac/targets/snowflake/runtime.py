@@ -61,6 +61,8 @@ def wait(db: Db, sess: Session, step: Wait, *, ready_timeout: float, pool_timeou
         wait_service(db, sess, step.target, step.role, ready_timeout, log_lines)
     elif step.what == "pool_suspended":
         wait_pool_suspended(db, sess, step.target, step.role, pool_timeout)
+    elif step.what == "warehouse_suspended":
+        suspend_warehouse(db, sess, step.target, step.role, pool_timeout)
     elif step.what == "job_done":
         wait_job(db, sess, step.target, step.role, ready_timeout, log_lines)
     else:
@@ -95,6 +97,27 @@ def _service_failure(db: Db, sess: Session, fqn: str, role: str | None, rows: li
                      what: str, log_lines: int) -> ProviderError:
     logs = _log_tail(db, sess, fqn, [r for r in rows if r.get("container_name")], role, log_lines)
     return ProviderError(f"service {fqn} {what}:\n{_describe_containers(rows)}" + (f"\n{logs}" if logs else ""))
+
+
+def suspend_warehouse(db: Db, sess: Session, name: str, role: str | None, timeout: float) -> None:
+    """Suspend a running warehouse and wait until it is; one already suspended is left as it is (SUSPEND
+    would fail on it)."""
+    row = show_one(db, sess, "WAREHOUSES", name, role, in_schema=False)
+    if row is None:
+        raise ProviderError(f"warehouse {name} disappeared before its type could change")
+    if str(row.get("state")).upper() not in ("SUSPENDED", "SUSPENDING"):
+        db.run(sess, Stmt((f"ALTER WAREHOUSE {name} SUSPEND",), role))
+    state = "?"
+
+    def check() -> bool:
+        nonlocal state
+        found = show_one(db, sess, "WAREHOUSES", name, role, in_schema=False)
+        state = str((found or {}).get("state")).upper()
+        return state == "SUSPENDED"
+
+    if not poll(check, timeout):
+        raise ProviderError(f"warehouse {name} is {state}, not SUSPENDED, after {timeout:.0f}s; its type can only "
+                            "change while it is suspended")
 
 
 def wait_pool_suspended(db: Db, sess: Session, name: str, role: str | None, timeout: float) -> None:

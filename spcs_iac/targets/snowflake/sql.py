@@ -75,6 +75,7 @@ class Stmt:
 WAITS = {
     "service_ready": "service {} is READY",
     "pool_suspended": "compute pool {} is SUSPENDED",
+    "warehouse_suspended": "warehouse {} is SUSPENDED (suspending it if it runs)",
     "job_done": "job service {} is DONE",
 }
 
@@ -258,7 +259,7 @@ def target_value(r: Resource, decl: FieldDecl) -> Any:
     """What an update should set: the user's value, or the declared default when unset."""
     value = set_value(r, decl)
     if value is None and decl.prop.unset is Unset.DEFAULT:
-        return decl.prop.default
+        return r.default_of(decl)
     return value
 
 

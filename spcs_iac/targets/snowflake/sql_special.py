@@ -238,6 +238,21 @@ def update_pool(change: Change, changed: list[FieldDecl], role: str | None, outp
     return steps
 
 
+def update_warehouse(change: Change, changed: list[FieldDecl], role: str | None, outputs: Outputs,
+                     rule: AlterRule) -> list[Step] | None:
+    """WAREHOUSE_TYPE changes only while the warehouse is suspended
+    (https://docs.snowflake.com/en/user-guide/warehouses-snowpark-optimized: "Changing the warehouse type
+    using the ALTER WAREHOUSE command is only supported for a warehouse in the SUSPENDED state"). It is
+    left suspended: it resumes on its next query, or here when it does not resume by itself."""
+    r = _desired(change)
+    if not any(d.name == "warehouse_type" for d in changed):
+        return None
+    steps: list[Step] = [Wait("warehouse_suspended", r.fqn, role), *alter_statements(r, r.fqn, changed, role, rule)]
+    if getattr(r, "auto_resume", None) is False:
+        steps.append(stmt("ALTER", r.sql_type, r.fqn, "RESUME IF SUSPENDED", role=role))
+    return steps
+
+
 def update_service(change: Change, changed: list[FieldDecl], role: str | None, outputs: Outputs,
                    rule: AlterRule) -> list[Step] | None:
     """A spec change is an upgrade (§11.2); the comment then carries the new spec stamp. A new query
