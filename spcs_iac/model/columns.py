@@ -46,18 +46,32 @@ def default_sql(value: Any) -> str | None:
 
 
 def normal_default(text: Any) -> str | None:
-    """A default as Snowflake shows it (SHOW COLUMNS ``default``), in the form default_sql gives."""
+    """A default as Snowflake shows it (SHOW COLUMNS ``default``), in the form default_sql gives.
+
+    Snowflake stores an expression default in a form of its own: cast to the column's type
+    (``CAST(CURRENT_TIMESTAMP() AS TIMESTAMP_NTZ(9))`` for a TIMESTAMP_NTZ column) and SYSDATE() spelt out
+    (https://github.com/littleK0i/SnowDDL/issues/334). Those read back as the expression declared, or every
+    plan would replace the table, and its rows with it."""
     if text is None:
         return None
     s = str(text).strip()
+    while (cast := _CAST.fullmatch(s)) is not None:
+        s = (cast.group(1) or cast.group(2)).strip()
     if not s or s.upper() == "NULL":
         return None
     if s.startswith("'"):
         return s
     upper = s.upper()
+    if _SYSDATE.fullmatch(upper):
+        return "SYSDATE()"
     if re.fullmatch(r"[A-Z_]+", upper) and f"{upper}()" in DEFAULT_EXPRESSIONS:
         return f"{upper}()"
     return upper
+
+
+_CAST = re.compile(r"CAST\((.+) AS [A-Z_]+(?:\(\d+(?:,\s*\d+)?\))?\)|(.+)::[A-Z_]+(?:\(\d+(?:,\s*\d+)?\))?",
+                   re.IGNORECASE)
+_SYSDATE = re.compile(r"CONVERT_TIMEZONE\('UTC',\s*(?:CAST\()?CURRENT_TIMESTAMP\(\)(?: AS TIMESTAMP_TZ(?:\(\d\))?\))?\)")
 
 
 def normal_type(text: Any) -> str:

@@ -110,3 +110,20 @@ def test_types_canonicalise_like_snowflake() -> None:
 def test_docs_list_the_table_kind() -> None:
     text = kinds_markdown()
     assert "## Table (`table`)" in text and "`columns`" in text
+
+
+def test_expression_defaults_read_back_in_snowflakes_stored_form_are_the_ones_declared() -> None:
+    # Snowflake keeps an expression default cast to the column's type, and SYSDATE() spelt out; read as
+    # different, each plan would replace the table and lose its rows.
+    declared = [{"name": "LOADED_AT", "type": "TIMESTAMP_NTZ", "nullable": True, "default": "CURRENT_TIMESTAMP()"},
+                {"name": "SEEN_AT", "type": "TIMESTAMP_NTZ", "nullable": True, "default": "SYSDATE()"},
+                {"name": "LABEL", "type": "VARCHAR(10)", "nullable": True, "default": "'Ab'"}]
+    stored = [{"name": "LOADED_AT", "type": "TIMESTAMP_NTZ(9)", "nullable": True,
+               "default": "CAST(CURRENT_TIMESTAMP() AS TIMESTAMP_NTZ(9))"},
+              {"name": "SEEN_AT", "type": "TIMESTAMP_NTZ(9)", "nullable": True,
+               "default": "CAST(CONVERT_TIMEZONE('UTC', CAST(CURRENT_TIMESTAMP() AS TIMESTAMP_TZ(9))) AS TIMESTAMP_NTZ(9))"},
+              {"name": "LABEL", "type": "VARCHAR(10)", "nullable": True, "default": "CAST('Ab' AS VARCHAR(10))"}]
+    assert compare_columns(stored, declared) is None
+    assert normal_default("'it''s :: x'") == "'it''s :: x'"  # text that only looks like a cast stays text
+    changed = [dict(declared[0], default="CURRENT_DATE()"), *declared[1:]]
+    assert compare_columns(stored, changed) is not None
