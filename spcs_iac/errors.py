@@ -92,6 +92,10 @@ def _where(data: Any, loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+class AbandonedApply(KeyboardInterrupt):
+    """Interrupted again while the operations in flight were finishing: they were not waited for."""
+
+
 class ApplyError(SpcsIacError):
     pass
 

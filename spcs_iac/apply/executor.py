@@ -17,7 +17,7 @@ from typing import Any
 
 import networkx as nx
 
-from spcs_iac.errors import ApplyError, SpcsIacError
+from spcs_iac.errors import AbandonedApply, ApplyError, SpcsIacError
 from spcs_iac.model.declaration import has_unbound_secrets
 from spcs_iac.model.redact import scrub
 from spcs_iac.plan.model import Action, Change, Plan
@@ -106,8 +106,11 @@ class Executor:
             walk.stop()
             raise
         finally:
-            for thread in threads:
-                thread.join()
+            try:
+                for thread in threads:
+                    thread.join()
+            except KeyboardInterrupt:  # a second Ctrl-C: the caller must not claim the in-flight work finished
+                raise AbandonedApply() from None
         walk.result.seconds = time.monotonic() - start
         return walk.result
 

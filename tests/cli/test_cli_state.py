@@ -132,6 +132,34 @@ def test_sigterm_finishes_what_is_in_flight_records_it_and_releases_the_lock(tmp
     assert r.returncode == 0, r.stderr  # converges
 
 
+def test_a_second_interrupt_does_not_claim_the_work_in_flight_finished(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.cli.test_cli import ROOT
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SPCS_IAC_STATE_DIR=str(tmp_path), MEMORY_TARGET_LATENCY="3",
+               SPCS_IAC_TARGETS="memory=tests.support.memory_provider:MemoryProvider")
+    proc = subprocess.Popen([sys.executable, "-m", "spcs_iac", "apply", QUICKSTART, "-t", "memory", "--yes",
+                             "--parallelism", "1"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    journal = tmp_path / "quickstart.memory.journal"
+    deadline = time.monotonic() + 30
+    while not (journal.exists() and journal.stat().st_size) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the first operation has started (its intent is written)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)  # while the first one waits for what is in flight
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in err
+    assert "interrupted again: the operations in flight were not waited for" in " ".join(err.split()), err
+    assert "finished and are recorded" not in err
+
+
 @pytest.mark.parametrize("damage", [b"", b"[]", b'{"version": 1, "resources": {"role.R": {"kind": "role"}}}',
                                     b'{"version": 1, "resou', b"\xff\xfe not utf-8", b'{"version": 7}'])
 def test_a_damaged_state_is_named_and_recoverable_never_a_traceback(tmp_path: Path, damage: bytes) -> None:

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from spcs_iac.errors import SpcsIacError, StackValidationError, StateCorruptError, StateLockedError
+from spcs_iac.errors import (
+    AbandonedApply,
+    SpcsIacError,
+    StackValidationError,
+    StateCorruptError,
+    StateLockedError,
+)
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -99,6 +105,10 @@ def guarded(fn: Callable[[], Any]) -> Any:
         fail(exc.for_stack(_LOADED[-1] if _LOADED else "STACK"))
     except SpcsIacError as exc:
         fail(str(exc))
+    except AbandonedApply:
+        fail("interrupted again: the operations in flight were not waited for. What they started is recorded as "
+             "started, and the next plan takes those objects back; nothing else was started. "
+             "Run the command again to converge.", 130)
     except KeyboardInterrupt:
         fail("interrupted: the operations in flight finished and are recorded in the state; nothing else was "
              "started. Run the command again to converge.", 130)
