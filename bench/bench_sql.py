@@ -48,7 +48,7 @@ def stack(name: str, batch: int) -> Stack:
     args = {"BASE_IMAGE": os.environ["SPCS_IAC_BASE_IMAGE"]} if os.environ.get("SPCS_IAC_BASE_IMAGE") else {}
     s.add(Image(name="convert-api", tag="dev", repository=repo, context=str(EXAMPLE), build_args=args))
     svc = s.add(Service(name="CONVERT_API", database=db, compute_pool=pool,
-                        spec=ServiceSpec.from_file(str(EXAMPLE / "convert-api.yaml"))))
+                        spec=ServiceSpec.from_file(str(ROOT / "examples" / "specs" / "convert-api.yaml"))))
     s.add(ServiceFunction(name="CONVERT_UDF", database=db, service=svc, endpoint="convert-api", path="/convert",
                           arguments=[FunctionArgument(name="input", datatype="REAL")], returns="REAL",
                           max_batch_rows=batch))

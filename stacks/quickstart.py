@@ -85,12 +85,12 @@ convert_image = stack.add(Image(
 # As in the seed, each spec is uploaded to @specs and the service is created from that file.
 stack.add(Service(
     name="JUPYTER_SNOWPARK_SERVICE", database=db, compute_pool=pool,
-    spec=ServiceSpec.from_file(str(EXAMPLES / "jupyter-snowpark" / "jupyter-snowpark.yaml")),
+    spec=ServiceSpec.from_file(str(EXAMPLES / "specs" / "jupyter-snowpark.yaml")),
     spec_stage=specs, spec_file="jupyter-snowpark.yaml", external_access_integrations=[eai], owner=role,
 ))
 convert_api = stack.add(Service(
     name="CONVERT_API", database=db, compute_pool=pool,
-    spec=ServiceSpec.from_file(str(EXAMPLES / "convert-api" / "convert-api.yaml")),
+    spec=ServiceSpec.from_file(str(EXAMPLES / "specs" / "convert-api.yaml")),
     spec_stage=specs, spec_file="convert-api.yaml", external_access_integrations=[eai], owner=role,
 ))
 # --- the data the function converts (seed: CREATE OR REPLACE TABLE WEATHER, in 03_rest_service.py) ---

@@ -53,7 +53,7 @@ def convert_stack(name: str, columns: list[TableColumn] | None = None) -> Stack:
     stack.add(Image(name="convert-api", tag="dev", repository=repo, context=str(examples),
                     build_args={"BASE_IMAGE": BASE_IMAGE}))
     svc = stack.add(Service(name="CONVERT_API", database=db, compute_pool=pool,
-                            spec=ServiceSpec.from_file(str(examples / "convert-api.yaml"))))
+                            spec=ServiceSpec.from_file(str(ROOT / "examples" / "specs" / "convert-api.yaml"))))
     stack.add(ServiceFunction(name="CONVERT_UDF", database=db, arguments=[FunctionArgument(name="input", datatype="REAL")],
                               returns="REAL", service=svc, endpoint="convert-api", path="/convert", max_batch_rows=5))
     stack.add(Table(name="WEATHER", database=db,

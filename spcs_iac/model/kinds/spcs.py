@@ -149,6 +149,19 @@ IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _SKIP_DIRS = {".git", "__pycache__", ".venv", "node_modules", ".spcs-iac"}
 
 
+def _sent_to_builder(root: Path, dockerfile: str) -> set[str] | None:
+    """The context's files the build gets, when a ``.dockerignore`` leaves some out (None: all of them). Read
+    as the Docker SDK's build reads it, with its own matcher (loaded only then: it imports the SDK)."""
+    ignore = root / ".dockerignore"
+    if not ignore.is_file():
+        return None
+    patterns = [line.strip() for line in ignore.read_text(encoding="utf-8", errors="replace").splitlines()]
+    from docker.utils.build import exclude_paths
+
+    return {p.replace(os.sep, "/") for p in exclude_paths(str(root), [p for p in patterns if p and p[0] != "#"],
+                                                          dockerfile=dockerfile)}
+
+
 class Image(Resource):
     """An image built from a local context with Docker and pushed to a repository.
 
@@ -226,11 +239,15 @@ class Image(Resource):
         h.update(f"{self.dockerfile}\0{self.platform}\0{sorted(self.build_args.items())}".encode())
         if not root.is_dir():
             return "missing-context"
+        kept = _sent_to_builder(root, self.dockerfile)
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
             for fn in sorted(filenames):
                 p = Path(dirpath) / fn
-                h.update(str(p.relative_to(root)).encode() + b"\0")
+                relative = p.relative_to(root).as_posix()
+                if kept is not None and relative not in kept:
+                    continue  # left out of the build by .dockerignore: changing it rebuilds nothing
+                h.update(relative.encode() + b"\0")
                 h.update(hashlib.sha256(p.read_bytes()).digest())
         return h.hexdigest()[:16]
 
