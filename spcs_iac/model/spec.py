@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal
 import yaml
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from spcs_iac.model.amounts import memory_bytes, vcpus
 from spcs_iac.model.base import Resource
 from spcs_iac.model.spec_names import NamesObject, SpecModel, given
 
@@ -91,6 +92,19 @@ class Resources(SpecModel):
             raise ValueError(
                 f"nvidia.com/gpu must be requested and limited with the same count (requests={req}, limits={lim})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _limits_cover_requests(self) -> Resources:
+        # A request is what the container is guaranteed, a limit the most it may use (containers.resources in
+        # https://docs.snowflake.com/en/developer-guide/snowpark-container-services/specification-reference):
+        # a limit below the request could never be honoured.
+        for amount, parse in (("memory", memory_bytes), ("cpu", vcpus)):
+            req = getattr(self.requests, amount) if self.requests else None
+            lim = getattr(self.limits, amount) if self.limits else None
+            if req is not None and lim is not None and parse(lim) < parse(req):
+                raise ValueError(f"limits.{amount} {lim} is below requests.{amount} {req}: a container's limit "
+                                 "must be at least its request")
         return self
 
     @property

@@ -10,7 +10,7 @@ import pytest
 
 from spcs_iac import ComputePool, JobService, Service, Stack
 from spcs_iac.drivers import api
-from spcs_iac.errors import StackValidationError
+from spcs_iac.errors import DeclarationError, StackValidationError
 from tests.support.memory_provider import MemoryProvider, MemoryTarget
 
 IMAGE = "registry.example.com/app:1"
@@ -102,3 +102,17 @@ def test_a_pool_named_by_string_or_of_an_unknown_family_is_not_checked() -> None
     with pytest.warns(UserWarning, match="not one spcs-iac knows"):
         pool = ComputePool(name="NEW", instance_family="CPU_X64_NEXT")
     stack_with(big, pool=pool)[0].validate()
+
+
+@pytest.mark.parametrize("amount, requested, limited", [("memory", "2Gi", "1Gi"), ("cpu", 2, "1500m")])
+def test_a_limit_below_its_request_is_refused(amount: str, requested: Any, limited: Any) -> None:
+    with pytest.raises(DeclarationError) as refused:
+        stack_with(container("main", {amount: requested}, {amount: limited}), pool="SOME_POOL")
+    [issue] = refused.value.issues
+    assert issue.obj == "Service 'API'"
+    assert issue.field == "spec.containers[main].resources"
+    assert (f"limits.{amount} {limited} is below requests.{amount} {requested}: a container's limit must be at "
+            "least its request") in issue.message
+    # Equal, or one of the two left out, is fine.
+    stack_with(container("main", {amount: requested}, {amount: requested}), pool="SOME_POOL")
+    stack_with(container("main", None, {amount: limited}), pool="SOME_POOL")
