@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from spcs_iac.errors import DeclarationError
+from spcs_iac.errors import DeclarationError, SensitiveValue
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.digests import digest_for, is_legacy, keep_digest, renew_digest
 from spcs_iac.model.fields import FieldDecl, Fmt, Prop, Unset, Update, kind_props
@@ -53,6 +53,13 @@ class Resource(BaseModel):
             if sensitive:  # a misspelt secret field (pasword=...) holds a secret too: never repeat it
                 sensitive |= {k for k in data if k not in type(self).model_fields}
             raise DeclarationError.from_pydantic(type(self).__name__, data, exc, sensitive) from None
+
+    def __repr_args__(self) -> Any:
+        # An object's repr ends up in messages (a Secret given for another field is the value given), logs
+        # and tracebacks: sensitive values never appear in it.
+        sensitive = {d.name for d in kind_props(type(self)) if d.prop.sensitive}
+        for name, value in super().__repr_args__():
+            yield name, SensitiveValue() if name in sensitive and value is not None else value
 
     _address: str | None = PrivateAttr(default=None)
     _fqn: str | None = PrivateAttr(default=None)

@@ -9,11 +9,14 @@ unconfirmed (reference §17.7), and a typo should fail here rather than on an ac
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from spcs_iac.model.amounts import memory_bytes, vcpus
+from spcs_iac.model.base import Resource
+from spcs_iac.model.spec_names import NamesObject, SpecModel, given
 
 SPEC_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 SERVICE_ROLE_NAME = re.compile(r"^[A-Za-z]([A-Za-z0-9_]*[A-Za-z0-9])?$")
@@ -29,15 +32,6 @@ def _spec_name(v: str, what: str) -> str:
             "starting with a letter and ending with a letter or digit"
         )
     return v
-
-
-class SpecModel(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, alias_generator=to_camel, arbitrary_types_allowed=True
-    )
-
-    def dump(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
 
 
 class Probe(SpecModel):
@@ -100,6 +94,19 @@ class Resources(SpecModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _limits_cover_requests(self) -> Resources:
+        # A request is what the container is guaranteed, a limit the most it may use (containers.resources in
+        # https://docs.snowflake.com/en/developer-guide/snowpark-container-services/specification-reference):
+        # a limit below the request could never be honoured.
+        for amount, parse in (("memory", memory_bytes), ("cpu", vcpus)):
+            req = getattr(self.requests, amount) if self.requests else None
+            lim = getattr(self.limits, amount) if self.limits else None
+            if req is not None and lim is not None and parse(lim) < parse(req):
+                raise ValueError(f"limits.{amount} {lim} is below requests.{amount} {req}: a container's limit "
+                                 "must be at least its request")
+        return self
+
     @property
     def gpus(self) -> int:
         return (self.limits.nvidia_gpu if self.limits else None) or 0
@@ -110,11 +117,22 @@ class SnowflakeSecretRef(SpecModel):
     object_reference: str | None = None
 
 
-class ContainerSecret(SpecModel):
+class ContainerSecret(NamesObject):
+    names_field: ClassVar[str] = "snowflake_secret"
+    names_kind: ClassVar[str] = "secret"
+
     snowflake_secret: str | SnowflakeSecretRef
     env_var_name: str | None = None
     secret_key_ref: Literal["username", "password", "secret_string"] | None = None
     directory_path: str | None = None
+
+    @field_validator("snowflake_secret", mode="before")
+    @classmethod
+    def _secret(cls, v: Any) -> Any:
+        # One message for any other value, rather than one per member of the union.
+        if isinstance(v, str | dict | SnowflakeSecretRef):
+            return v
+        raise ValueError(f"snowflakeSecret must be a Secret, a secret name or {{objectName: <name>}}, got {given(v)}")
 
     @model_validator(mode="after")
     def _one_target(self) -> ContainerSecret:
@@ -227,13 +245,28 @@ class Endpoint(SpecModel):
         return (self.protocol or "HTTP") in ("HTTP", "HTTPS")
 
 
-class StageConfig(SpecModel):
+class StageConfig(NamesObject):
+    names_field: ClassVar[str] = "name"
+    names_kind: ClassVar[str] = "stage"
+    names_prefix: ClassVar[str] = "@"
+
     name: str
     metadata_cache: str | None = None
     resources: Resources | None = None
 
+    @field_validator("name", mode="before")
+    @classmethod
+    def _stage(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return v
+        raise ValueError(f"stageConfig.name must be a Stage or \"@<stage>[/path]\", got {given(v)}")
 
-class Volume(SpecModel):
+
+class Volume(NamesObject):
+    names_field: ClassVar[str] = "source"
+    names_kind: ClassVar[str] = "stage"
+    names_prefix: ClassVar[str] = "@"  # Stage Mount V1's source: "@stage"; V2 names it in stageConfig.name
+
     name: str
     source: str
     size: str | None = None
@@ -246,6 +279,13 @@ class Volume(SpecModel):
     @classmethod
     def _name(cls, v: str) -> str:
         return _spec_name(v, "volume")
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _source_form(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return v
+        raise ValueError(f"source must be a Stage, local, memory, block, stage or \"@<stage>\", got {given(v)}")
 
     @model_validator(mode="after")
     def _source(self) -> Volume:
@@ -270,6 +310,10 @@ class Volume(SpecModel):
         if self.source == "stage" and self.stage_config:
             return self.stage_config.name
         return None
+
+    @property
+    def declared(self) -> Resource | None:
+        return self._declared or (self.stage_config.declared if self.stage_config else None)
 
 
 class EventTableConfig(SpecModel):

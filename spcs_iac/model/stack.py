@@ -183,6 +183,8 @@ def _replace_reference(r: Resource, field: str, name: str, hit: Resource) -> Non
             for c in r.spec.containers:  # type: ignore[attr-defined]
                 if c.image == name:
                     c.image = hit
+        else:  # a secret or stage: the spec keeps the name as written, the object becomes a dependency
+            r.link_spec(hit.kind, name, hit)  # type: ignore[attr-defined]
         return
     if field in ("database", "schema"):
         attr = "schema_" if field == "schema" else "database"

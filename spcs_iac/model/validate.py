@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from spcs_iac.errors import Issue
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
+from spcs_iac.model.capacity import check_capacity
 from spcs_iac.model.kinds import (
     ComputePool,
     Image,
@@ -228,6 +229,7 @@ def _check_service(svc: Service | JobService, repositories: set[str]) -> list[Is
     spec = svc.typed_spec
     pool = svc.compute_pool
     issues.extend(_check_ports(svc))
+    issues.extend(check_capacity(svc))  # CPU, memory and GPUs an instance requests, against a node of its pool
     for i, c in enumerate(spec.containers):
         where = f"spec.containers[{i}]"
         # A path into a declared repository names an image pushed there by other means (an exported account).
@@ -238,14 +240,7 @@ def _check_service(svc: Service | JobService, repositories: set[str]) -> list[Is
                 "names no Image or repository declared in the stack; declare the Image, or give a full "
                 "external reference (registry-host/path:tag)", c.image,
             ))
-        gpus = c.resources.gpus if c.resources else 0
         family = pool.family if isinstance(pool, ComputePool) else None  # None: unknown, not checked
-        if gpus and isinstance(pool, ComputePool) and family is not None and gpus > family.gpus:
-            issues.append(Issue(
-                svc.describe(), f"{where}.resources.limits.nvidia.com/gpu",
-                f"asks for {gpus} GPU(s) but pool {pool.name} ({pool.instance_family}) has {family.gpus} per node",
-                gpus,
-            ))
         if isinstance(c.image, Image) and isinstance(pool, ComputePool) and family is not None:
             arch = family.arch
             if not c.image.platform.endswith(arch):

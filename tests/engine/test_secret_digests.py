@@ -190,3 +190,19 @@ def test_a_plan_hashes_several_secrets_at_once(tmp_path: Path, monkeypatch: pyte
     again = plan(secrets_stack(more=6), target, tmp_path)
     assert not again.has_changes  # every recorded digest verified and kept
     assert most[0] >= 2, most
+
+
+def test_a_secret_object_shown_anywhere_never_shows_its_value() -> None:
+    """A Secret given where another value belongs is repeated in the message as the value given: its repr
+    must not hold the secret (a short name left a PASSWORD secret's value within the message's 120 characters)."""
+    from spcs_iac import ComputePool
+    from spcs_iac.errors import DeclarationError
+
+    secret = Secret(name="S", database="D", type="PASSWORD", username="u", password=VALUE)
+    generic = Secret(name="G", database="D", type="GENERIC_STRING", secret_string=VALUE)
+    for shown in (repr(secret), str(secret), repr(generic), repr([generic])):
+        assert VALUE not in shown and "hidden" in shown, shown
+    assert "type='PASSWORD'" in repr(secret)  # the other fields are still shown
+    with pytest.raises(DeclarationError) as refused:
+        ComputePool(name="P", instance_family=secret)
+    assert VALUE[:4] not in str(refused.value)

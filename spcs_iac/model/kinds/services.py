@@ -12,7 +12,7 @@ from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Outputs, Resource, SchemaScoped, fingerprint, object_or_name
 from spcs_iac.model.fields import Fmt, Prop, Unset, Update
 from spcs_iac.model.kinds.account import Comment, parse_bool
-from spcs_iac.model.spec import Container, ServiceSpec
+from spcs_iac.model.spec import Container, NamesObject, ServiceSpec
 
 FORBIDDEN_SERVICE_OWNERS = ("ACCOUNTADMIN", "SECURITYADMIN", "ORGADMIN")  # reference §3.1, §17.1
 SPEC_FILE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\.ya?ml$")
@@ -138,15 +138,27 @@ class _ContainerService(SchemaScoped):
 
     def extra_references(self) -> Iterator[tuple[str, str, Resource | str]]:
         yield from super().extra_references()
+        for kind, part, name in self.spec_references():
+            yield "spec", kind, (part.declared or name) if isinstance(part, NamesObject) else part.image
+
+    def spec_references(self) -> Iterator[tuple[str, Container | NamesObject, str]]:
+        """(kind, the part of the spec naming it, the name qualified) of each image, secret and stage the
+        spec names; a declared object given is the part's ``declared`` (an image: the container's image)."""
         spec = self.typed_spec
         for c in spec.containers:
-            yield "spec", "image", c.image
+            yield "image", c, c.image_ref()
             for s in c.secrets or []:
-                yield "spec", "secret", self.qualify(s.secret_name)
+                yield "secret", s, self.qualify(s.secret_name)
         for vol in spec.volumes or []:
             loc = vol.stage_location
             if loc:
-                yield "spec", "stage", self.qualify(loc.lstrip("@").split("/", 1)[0])
+                yield "stage", vol, self.qualify(loc.lstrip("@").split("/", 1)[0])
+
+    def link_spec(self, kind: str, name: str, obj: Resource) -> None:
+        """Link the secrets and stages the spec names ``name`` to the declared ``obj`` (Stack.resources)."""
+        for k, part, n in self.spec_references():
+            if k == kind and n == name and isinstance(part, NamesObject):
+                part.link(obj)
 
 
 class Service(_ContainerService):
