@@ -10,6 +10,7 @@ import pytest
 from spcs_iac import Role, Stack, Warehouse
 from spcs_iac.drivers import api
 from spcs_iac.plan.model import Action
+from spcs_iac.plan.running import NOT_READY
 from spcs_iac.state.store import StateStore
 from tests.engine.stacks import app_stack
 from tests.support.memory_provider import MemoryProvider, MemoryTarget
@@ -168,6 +169,20 @@ def test_hand_changes_show_up_as_updates(tmp_path, target):
     assert c.action is Action.UPDATE and c.address == "compute_pool.APP_POOL"
     assert [(f.name, f.before, f.after) for f in c.fields] == [("max_nodes", 5, 1)]
     assert "changed outside spcs-iac" in (c.reason or "")
+
+
+def test_an_object_reported_not_ready_is_updated_to_start_again_not_shown_as_drift(tmp_path, target):
+    stack = app_stack(tmp_path / "ctx")
+    assert run(stack, target, tmp_path).ok
+    svc = "service.APP_DB.PUBLIC.API"
+    target.objects[svc][NOT_READY] = "instance 0: container api keeps restarting"
+    [c] = plan(stack, target, tmp_path).actionable
+    assert c.address == svc and c.action is Action.UPDATE and c.changed_fields == {"status"}
+    assert c.reason == "not READY: instance 0: container api keeps restarting"
+    ops = len(target.ops)
+    assert run(stack, target, tmp_path).ok
+    assert [(o.verb, o.address) for o in target.ops[ops:]] == [("update", svc)]
+    assert not plan(stack, target, tmp_path).has_changes
 
 
 def test_objects_deleted_by_hand_are_recreated(tmp_path, target):

@@ -112,6 +112,12 @@ def guarded(fn: Callable[[], Any]) -> Any:
     except KeyboardInterrupt:
         fail("interrupted: the operations in flight finished and are recorded in the state; nothing else was "
              "started. Run the command again to converge.", 130)
+    except Exception as exc:
+        # The Docker SDK is loaded only when a command needs it; any of its errors is a message, not a traceback.
+        errors = sys.modules.get("docker.errors")
+        if errors is None or not isinstance(exc, errors.DockerException):
+            raise
+        fail(f"the Docker engine refused: {getattr(exc, 'explanation', None) or exc}")
 
 
 def provider_options(connection: str | None, wait_timeout: float | None = None) -> dict[str, Any]:

@@ -22,12 +22,13 @@ from spcs_iac.model.base import Resource
 from spcs_iac.model.fields import kind_props
 from spcs_iac.model.kinds import KINDS
 from spcs_iac.plan.model import Change
+from spcs_iac.plan.running import NOT_READY
 from spcs_iac.plan.target import ApplyContext, Observed, ReadRequest
 from spcs_iac.targets import images as docker_images
 from spcs_iac.targets.local import edge, naming
 from spcs_iac.targets.local import statements as st
 from spcs_iac.targets.local import tables as tb
-from spcs_iac.targets.local.instances import drift, job_status, looping
+from spcs_iac.targets.local.instances import drift, job_status, looping, not_ready
 from spcs_iac.targets.local.records import Record, find_anywhere
 from spcs_iac.targets.local.runtime import Runtime, build_runtime
 
@@ -278,9 +279,14 @@ def observe_service(p: LocalProvider, req: ReadRequest, rec: Record | None, seen
     containers = seen.containers.get(req.address, [])
     props["suspended"] = rec.get("status") == "SUSPENDED"  # the running state is compared, as on Snowflake
     if not props["suspended"]:
-        problems = drift(rt, containers, looping(p.host, containers), proxied=bool(edge.proxied(rt)))
+        loops = looping(p.host, containers)
+        problems = drift(rt, containers, loops)
         if problems:
             props["spec"] = "drifted: " + "; ".join(problems)
+        # As declared but not READY (a crash loop) is no drift: the plan says so and the apply starts it again.
+        unready = not_ready(rt, containers, loops, proxied=bool(edge.proxied(rt)))
+        if unready:
+            props[NOT_READY] = "; ".join(unready)
     return Observed(props, {"endpoints": edge.public_urls(rt, rec.get("edge")), "dns_name": rt["dns"]})
 
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
+import socket
 import tarfile
 import time
 from typing import Any
@@ -137,7 +139,13 @@ def ensure(host: DockerHost, rt: Runtime, edge: Edge, *, stack: str, internal: s
             if keep.get("State") == "running":
                 api.kill(cid, signal="SIGUSR2")  # haproxy's master re-reads its configuration
         if keep.get("State") != "running":
-            api.start(cid)
+            try:
+                api.start(cid)
+            except Exception as exc:
+                if not _taken(exc):
+                    raise
+                # Its ports are the endpoints' URLs: kept, not moved, when another program took one.
+                raise port_taken(rt, edge, exc) from None
         edge["config"] = fingerprint(text)
         return cid
     for attempt in range(3):
@@ -146,9 +154,10 @@ def ensure(host: DockerHost, rt: Runtime, edge: Edge, *, stack: str, internal: s
             edge["config"] = fingerprint(text)
             return cid
         except Exception as exc:
-            if "port is already allocated" not in str(exc) and "address already in use" not in str(exc) \
-                    or attempt == 2:
+            if not _taken(exc):
                 raise
+            if attempt == 2:
+                raise port_taken(rt, edge, exc) from None
             _move_taken_ports(edge, rt, say)
             text = config(rt, edge)
             want = _bindings_hash(rt, edge)
@@ -188,18 +197,44 @@ def _create(host: DockerHost, rt: Runtime, edge: Edge, text: str, want: str, *, 
     return cid
 
 
-def _move_taken_ports(edge: Edge, rt: Runtime, say: Any) -> None:
-    import socket
+def _taken(exc: BaseException) -> bool:
+    """Whether Docker could not publish a port because something else listens there."""
+    return any(why in str(exc) for why in ("port is already allocated", "address already in use"))
 
+
+def _in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", int(port)))
+        except OSError:
+            return True
+    return False
+
+
+def port_taken(rt: Runtime, edge: Edge, exc: BaseException) -> ProviderError:
+    """What to tell the user when the proxy cannot publish an endpoint's port: which endpoint, which port."""
+    ports = {name: int(port) for name, port in (edge.get("ports") or {}).items()}
+    named = re.search(r"(?:127\.0\.0\.1|0\.0\.0\.0):(\d+)", str(exc))
+    taken = [(n, p) for n, p in ports.items() if named and p == int(named.group(1))] or \
+        [(n, p) for n, p in ports.items() if _in_use(p)]
+    if not taken:  # freed meanwhile: say what Docker said
+        return ProviderError(f"service {rt['fqn']}: its endpoint proxy cannot publish its ports: "
+                             f"{getattr(exc, 'explanation', None) or exc}")
+    what = ", ".join(f"endpoint {n} (127.0.0.1:{p})" for n, p in taken)
+    first = taken[0][1]
+    return ProviderError(
+        f"service {rt['fqn']}: {what} cannot be published: the host port is in use by another program. The "
+        f"endpoint keeps its port so that its URL stays the same: stop that program (`ss -ltnp 'sport = :{first}'` "
+        f"shows which), then run `spcs-iac resume {rt['fqn']}` or apply again."
+    )
+
+
+def _move_taken_ports(edge: Edge, rt: Runtime, say: Any) -> None:
     from spcs_iac.targets.local.containers import free_port
 
     for name, port in list(edge["ports"].items()):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", int(port)))
-                continue
-            except OSError:
-                pass
+        if not _in_use(port):
+            continue
         edge["ports"][name] = free_port()
         say(f"    ! {rt['fqn']}: port {port} of endpoint {name} is taken by another program; the endpoint moves "
             f"to 127.0.0.1:{edge['ports'][name]}")

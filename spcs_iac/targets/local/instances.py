@@ -2,9 +2,13 @@
 
 Containers carry their instance id, generation, role and config hash as labels (``naming``). An
 instance generation is healthy when its namespace owner and every spec container exist with the
-current hash and run (not restarting, not crash-looping). Plans call ``drift`` on the one listing a
-read takes; ``looping`` inspects only containers that started recently, to find crash loops that
-happen to be up at the moment of the listing.
+current hash and run (not restarting, not crash-looping). Plans call ``drift`` and ``not_ready`` on
+the one listing a read takes; ``looping`` inspects only containers that started recently, to find
+crash loops that happen to be up at the moment of the listing.
+
+Drift is what was changed by hand: containers removed, stopped or of another config. An instance whose
+containers are all there, as declared, but one keeps restarting is not drift: the service is not READY
+(its code fails), and so it is when its endpoint proxy does not run (a port taken by another program).
 """
 
 from __future__ import annotations
@@ -88,14 +92,48 @@ def serving(gens: dict[str, list[Summary]]) -> bool:
     return any(all(s.get("State") == "running" for s in items) and len(items) > 1 for items in gens.values())
 
 
-def drift(rt: Runtime, summaries: list[Summary], looping_ids: AbstractSet[str] = frozenset(),
-          proxied: bool = False) -> list[str]:
-    """What differs between the runtime and the containers Docker has (empty = in sync)."""
+def crash_looping(rt: Runtime, gens: dict[str, list[Summary]], looping_ids: AbstractSet[str]) -> list[str]:
+    """The spec containers that keep restarting in an instance otherwise as declared (one generation of
+    the current config, owner running, every container there and the others running); else none."""
+    if len(gens) != 1:
+        return []
+    [items] = gens.values()
+    owners = [s for s in items if naming.role(s) == naming.ROLE_NETNS]
+    members = [s for s in items if naming.role(s) == naming.ROLE_MEMBER]
+    if len(owners) != 1 or owners[0].get("State") != "running" \
+            or {labels(s).get(naming.LABEL_CONTAINER) for s in members} != {c["name"] for c in rt["containers"]} \
+            or any(labels(s).get(naming.LABEL_HASH) != rt["hash"] for s in items):
+        return []
+    if any(s.get("State") != "running" for s in members if s["Id"] not in looping_ids):
+        return []  # also stopped by hand: that is drift
+    return [f"container {labels(s).get(naming.LABEL_CONTAINER)} keeps restarting"
+            for s in ordered(members, rt) if s["Id"] in looping_ids]
+
+
+def proxy_down(summaries: list[Summary], proxied: bool) -> bool:
+    """A service with endpoints to proxy whose endpoint proxy does not run."""
+    return proxied and not any(s.get("State") == "running" for s in proxies(summaries))
+
+
+def not_ready(rt: Runtime, summaries: list[Summary], looping_ids: AbstractSet[str] = frozenset(),
+              proxied: bool = False) -> list[str]:
+    """Why a service whose containers are as declared is not READY (empty = nothing wrong, or drift)."""
+    groups = group(summaries)
+    out = [f"instance {i}: {', '.join(loops)}" for i in range(rt["instances"])
+           if (loops := crash_looping(rt, groups.get(i, {}), looping_ids))]
+    if proxy_down(summaries, proxied):
+        out.append("its endpoint proxy is not running")
+    return out
+
+
+def drift(rt: Runtime, summaries: list[Summary], looping_ids: AbstractSet[str] = frozenset()) -> list[str]:
+    """What differs between the runtime and the containers Docker has (empty = in sync; what is as
+    declared but not READY is ``not_ready``'s)."""
     groups = group(summaries)
     problems = []
     for i in range(rt["instances"]):
         gens = groups.get(i, {})
-        if healthy_gen(rt, gens, looping_ids) is not None:
+        if healthy_gen(rt, gens, looping_ids) is not None or crash_looping(rt, gens, looping_ids):
             continue
         if not gens:
             problems.append(f"instance {i} has no containers")
@@ -120,8 +158,6 @@ def drift(rt: Runtime, summaries: list[Summary], looping_ids: AbstractSet[str] =
     leftovers = sorted({i for i, gens in groups.items() if 0 <= i < rt["instances"] and len(gens) > 1})
     if leftovers and not problems:
         problems.append(f"instances {leftovers} have containers of an older configuration")
-    if proxied and not any(s.get("State") == "running" for s in proxies(summaries)):
-        problems.append("the endpoint proxy is not running")
     return problems
 
 

@@ -24,10 +24,11 @@ from typing import Any
 from spcs_iac.errors import Issue, ProviderError
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
+from spcs_iac.model.redact import scrub
 from spcs_iac.model.validate import NAMED_KINDS, PLACE_KINDS, named_references, unresolved_by_object
 from spcs_iac.plan.model import Action, Change
 from spcs_iac.plan.target import ApplyContext, Observed, Provider, ReadRequest
-from spcs_iac.targets.local import gateway, naming
+from spcs_iac.targets.local import gateway, naming, sensitive
 from spcs_iac.targets.local.adapters import (
     Backing,
     Listing,
@@ -232,7 +233,8 @@ class LocalProvider(Provider):
     def status(self, name: str) -> dict[str, Any]:
         """Service or job: containers, states, endpoints; compute pool: state, networks, services."""
         rec = self.find(name, kinds_supporting("status"))
-        return adapter_for(rec["kind"]).status(self, rec)  # type: ignore[misc]  # found among kinds that have it
+        info = adapter_for(rec["kind"]).status(self, rec)  # type: ignore[misc]  # found among kinds that have it
+        return sensitive.hidden(info, self._held_secrets(rec))  # problems quote the containers' logs
 
     def endpoints(self, name: str) -> dict[str, str]:
         rec = self.find(name, kinds_backed_by(Backing.CONTAINERS))
@@ -263,14 +265,22 @@ class LocalProvider(Provider):
         for s in picked:
             seen.setdefault((s["Labels"][naming.LABEL_INSTANCE], s["Labels"][naming.LABEL_CONTAINER]), s)
         api = self.host.api
+        held = self._held_secrets(rec)
         if follow:  # every picked container, each line prefixed when there are several
             sources = [(f"[{inst}/{cname}] " if len(seen) > 1 else "", s["Id"]) for (inst, cname), s in seen.items()]
-            return follow_logs(api, sources, lines)
+            return sensitive.hidden_lines(follow_logs(api, sources, lines), held)
         chunks = []
         for (inst, cname), s in seen.items():
             text = api.logs(s["Id"], tail=lines).decode(errors="replace")
             chunks.append(text if len(seen) == 1 else f"==> instance {inst} / {cname} <==\n{text}")
-        return "\n".join(chunks)
+        return scrub("\n".join(chunks), held)
+
+    def _held_secrets(self, rec: Record) -> list[str]:
+        """The secret values the containers of a service or job (or of the services on a pool) were given:
+        what this command shows must not repeat them, as an apply's messages do not."""
+        recs = self.services.services_on(rec) if rec.get("kind") == "compute_pool" else [rec]
+        return sorted({v for r in recs for v in sensitive.held_values(self.host, r, self._secrets.get,
+                                                                      r.get("stack") or self.stack)})
 
     def suspend(self, kind: str, name: str) -> None:
         kind = _kind(kind)
@@ -286,7 +296,10 @@ class LocalProvider(Provider):
         op = adapter_for(kind).resume
         if op is None:
             raise ProviderError(f"only services and compute pools can be resumed, not {kind}")
-        op(self, rec)
+        try:
+            op(self, rec)
+        except ProviderError as exc:  # a failed wait quotes the containers' logs
+            raise ProviderError(scrub(str(exc), self._held_secrets(rec))) from None
 
     def stop_all(self, name: str) -> list[str]:
         return self.services.stop_all(self.find(name, ("compute_pool",)), self.say)

@@ -2,10 +2,12 @@
 
 An instance is READY when its namespace owner runs and every container of it runs and passes its
 readiness probe (HTTP GET on the instance's address, from inside its namespace, as the kubelet probes
-the pod IP); a container without a probe must have stayed up ``SETTLE`` seconds since its last (re)start. All instances are checked on
-every round, so one that passed and then restarts is waiting again. A container that restarted
-``RESTART_LIMIT`` times is failed at once (a crash loop never becomes READY); so is one that exited
-without a restart policy. The wait prints progress every ``PROGRESS_EVERY`` seconds.
+the pod IP). A container without a probe must have stayed up ``SETTLE`` seconds since its last
+(re)start: SPCS calls it READY once it runs, but a restart means it is not, and a local apply that
+returned READY for a container crashing seconds later would only show the failure to the next plan.
+All instances are checked on every round, so one that passed and then restarts is waiting again. A
+container that restarted ``RESTART_LIMIT`` times is failed at once (a crash loop never becomes READY);
+so is one that exited without a restart policy. The wait prints progress every ``PROGRESS_EVERY`` seconds.
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ from spcs_iac.targets.local.dockerhost import DockerHost
 from spcs_iac.targets.local.runtime import Runtime
 
 RESTART_LIMIT = 3
-SETTLE = 1.0  # seconds a container must stay up: catches crash loops with and without a probe
+# Seconds a container without a readiness probe must stay up since its last start to be READY. Docker's
+# own rule: a start is successful once the container has been up 10 s (before that its restart policy
+# counts it a failed start and backs off). So an app that dies during its start-up (a bad config, a lost
+# connection, a port in use) fails the apply instead of passing as READY. It costs those containers' first
+# apply 10 s; containers with a probe are READY as soon as it passes.
+SETTLE = 10.0
 PROGRESS_EVERY = 5.0
 POLL = 0.3
 Say = Callable[[str], None]

@@ -223,7 +223,7 @@ class Services:
         say(f"    resumed {rec['name']}")
 
     def suspend_pool(self, pool: Record, say: Say) -> None:
-        for rec in self._services_on(pool):
+        for rec in self.services_on(pool):
             if rec.get("status") != "SUSPENDED" and not rec["runtime"]["job"]:
                 self.suspend(rec, say, by_pool=True)  # jobs are left to finish
         self.catalog_for(pool).patch(pool["address"], status="SUSPENDED")
@@ -231,14 +231,14 @@ class Services:
     def resume_pool(self, address: str, say: Say) -> None:
         pool = self.pool_record(address)
         self.catalog_for(pool).patch(address, status="ACTIVE")
-        for rec in self._services_on(pool):
+        for rec in self.services_on(pool):
             if rec.get("suspended_by_pool"):
                 self.resume(rec, say)
 
     def stop_all(self, pool: Record, say: Say) -> list[str]:
         """ALTER COMPUTE POOL STOP ALL: every service and job on the pool is deleted."""
         gone = []
-        for rec in self._services_on(pool):
+        for rec in self.services_on(pool):
             self.remove(rec["address"])
             _catalog_of(self, rec).remove(rec["address"])
             gone.append(rec["name"])
@@ -262,14 +262,14 @@ class Services:
 
     def apply_pool_family(self, pool_address: str, family: str) -> None:
         """A new instance family changes the CPU/memory of the pool's running containers in place."""
-        for rec in self._services_on(self.pool_record(pool_address)):
+        for rec in self.services_on(self.pool_record(pool_address)):
             specs = {c["name"]: c for c in rec["runtime"]["containers"]}
             for s in self.host.containers(obj=rec["address"], stack=_stack(self, rec)):
                 c = specs.get((s.get("Labels") or {}).get(naming.LABEL_CONTAINER, ""))
                 if c is not None:
                     self.host.update_limits(s["Id"], self.host.limits(family, c["cpus"], c["memory"], 0))
 
-    def _services_on(self, pool: Record) -> list[Record]:
+    def services_on(self, pool: Record) -> list[Record]:
         """Services and jobs of any stack in this state dir that run on ``pool`` (a pool name resolves to
         the referencing stack's own pool first, as in ``placement``)."""
         out = []
@@ -319,7 +319,7 @@ class Services:
 
     def pool_status(self, pool: Record) -> dict[str, Any]:
         networks = sorted(self.host.pool_network_names(pool["address"], _stack(self, pool)).values())
-        return status_view.pool_status(self.host, pool, self.pool_net(pool), networks, self._services_on(pool))
+        return status_view.pool_status(self.host, pool, self.pool_net(pool), networks, self.services_on(pool))
 
 
 def _stack(svc: Services, rec: Record) -> str:

@@ -1,11 +1,11 @@
 """``spcs-iac status`` on the local target: containers in SPCS's terms, restarts, problems.
 
 Each spec container is inspected (status is an operation, not a plan: it may take a call per container):
-READY (running, up since its last restart, readiness probe passing), PENDING (starting or probe not
-passing yet), FAILED (exited, or crash-looping: restarting now or up briefly after many restarts),
-DONE (a job container that exited 0) or SUSPENDED. A service is RUNNING only when every instance is
-READY; a crash-looping container makes it FAILED, with the container's restarts, exit code and last
-log line among the problems.
+READY (running, readiness probe passing; without a probe, not restarted in the last ``SETTLE``
+seconds), PENDING (starting, probe not passing yet, or restarted just now), FAILED (exited, or
+crash-looping: restarting now or up briefly after many restarts), DONE (a job container that exited
+0) or SUSPENDED. A service is RUNNING only when every instance is READY; a crash-looping container
+makes it FAILED, with the container's restarts, exit code and last log line among the problems.
 """
 
 from __future__ import annotations
@@ -15,8 +15,23 @@ from typing import Any
 
 from spcs_iac.targets.local import edge, naming
 from spcs_iac.targets.local.dockerhost import DockerHost
-from spcs_iac.targets.local.instances import drift, group, healthy_gen, job_status, labels, ordered
-from spcs_iac.targets.local.readiness import RESTART_LIMIT, container_ip, last_exit_code, probe, started_at
+from spcs_iac.targets.local.instances import (
+    drift,
+    group,
+    healthy_gen,
+    job_status,
+    labels,
+    ordered,
+    proxy_down,
+)
+from spcs_iac.targets.local.readiness import (
+    RESTART_LIMIT,
+    SETTLE,
+    container_ip,
+    last_exit_code,
+    probe,
+    started_at,
+)
 from spcs_iac.targets.local.runtime import Runtime
 
 LOOP_WINDOW = 60.0
@@ -41,7 +56,8 @@ def service_status(host: DockerHost, rec: dict[str, Any], stack: str, internal: 
         extra: dict[str, Any] = {"exit_codes": codes}
     else:
         if not suspended:
-            problems = drift(rt, summaries, looping_ids, proxied=bool(edge.proxied(rt))) + problems
+            down = ["the endpoint proxy is not running"] if proxy_down(summaries, bool(edge.proxied(rt))) else []
+            problems = drift(rt, summaries, looping_ids) + down + problems  # crash loops: in the rows' problems
         current = [r for r in rows if r["current"]]
         state = "SUSPENDED" if suspended else "FAILED" if any(r["status"] == "FAILED" for r in current) else (
             "PENDING" if problems or any(r["status"] != "READY" for r in current) else "RUNNING")
@@ -86,6 +102,9 @@ def _row(host: DockerHost, rt: Runtime, s: dict[str, Any], owners: dict[tuple[An
             if owner is None or not probe(host, owner["Id"], ip, spec["probe"]["port"], spec["probe"]["path"]):
                 status = "PENDING"
                 message = f"readiness probe GET {spec['probe']['path']} on port {spec['probe']['port']} does not pass"
+        elif restarts and up < SETTLE:  # the rule the apply waits by (readiness.py): a restart is not READY
+            status = "PENDING"
+            message = f"restarted {restarts} time(s), last exit code {code}; up {up:.0f} s, READY after {SETTLE:.0f} s"
         if restarts and not message:
             message = f"restarted {restarts} time(s), last exit code {code}"
     elif rt["job"] and docker_state == "exited":
