@@ -153,7 +153,7 @@ class Executor:
         if verb == "create":
             self.state.intend(change.address)  # a lost reply must not make our own object look foreign
             outputs = self.provider.create(change, ctx)
-        elif change.fields or change.action is Action.UPDATE:
+        elif change.fields or change.action is Action.UPDATE or change.finishing:
             if suspends(change):  # left suspended if this does not finish: the next plan resumes it
                 self.state.intend(change.address)
             outputs = self.provider.update(change, ctx)

@@ -82,6 +82,9 @@ class Change:
     desired: dict[str, Any] | None = None  # desired values at plan time (secrets as hashes)
     needs: list[str] = field(default_factory=list)  # addresses whose outputs feed the desired values
     adopting: bool = False  # takes over an object this stack did not create (needs consent)
+    # Taken back from a run of this stack that started it without recording the success (interrupted, or out
+    # of time while waiting for it): the apply finishes it as its create would have, e.g. waits until READY.
+    finishing: bool = False
     # What dropping this container (database, schema, stage) takes with it that the stack does not manage.
     loses: list[str] = field(default_factory=list)
     _declaration: dict[str, Any] | None = field(default=None, repr=False)
@@ -125,6 +128,8 @@ class Change:
             out["needs"] = list(self.needs)
         if self.adopting:
             out["adopting"] = True
+        if self.finishing:
+            out["finishing"] = True
         if self.loses:
             out["loses"] = list(self.loses)
         if self.prior is not None:
@@ -147,6 +152,7 @@ class Change:
                    observed_outputs=dict(data.get("observed_outputs") or {}),
                    depends_on=list(data.get("depends_on") or []), desired=data.get("desired"),
                    needs=list(data.get("needs") or []), adopting=bool(data.get("adopting")),
+                   finishing=bool(data.get("finishing")),
                    loses=list(data.get("loses") or []),
                    _declaration=data.get("declaration"))
 

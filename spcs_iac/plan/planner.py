@@ -269,6 +269,7 @@ def _mark_adoption(change: Change, r: Resource, pending: Collection[str], entrie
     if change.address in pending:
         change.reason = "created by an earlier run of this stack whose success was not recorded: taken back" + (
             "" if change.action is Action.IMPORT else f"; {change.reason}")
+        change.finishing = change.action is Action.IMPORT
         return
     change.adopting = True
     if change.action is Action.IMPORT:

@@ -22,7 +22,7 @@ from spcs_iac.targets.local import edge, infra, naming
 from spcs_iac.targets.local import status as status_view
 from spcs_iac.targets.local.containers import Placement, SecretLookup, create_instance, wait_netns
 from spcs_iac.targets.local.dockerhost import DockerHost
-from spcs_iac.targets.local.instances import group, healthy_gen, looping, position, proxies, serving
+from spcs_iac.targets.local.instances import Groups, group, healthy_gen, looping, position, proxies, serving
 from spcs_iac.targets.local.readiness import Instance, container_ip, describe, wait_exit, wait_ready
 from spcs_iac.targets.local.records import Catalog, Record, find_anywhere
 from spcs_iac.targets.local.runtime import Runtime
@@ -98,6 +98,10 @@ class Services:
                 proxying.exception()  # let the proxy finish; the instances' failure is the one to report
                 raise
             proxy = proxying.result()
+        # Instances kept as they are were READY once, or were started by a run that did not see them become
+        # READY (interrupted): either way the apply returns only once they are.
+        wait_ready(self.host, rt, instances_of(rt, groups, keep), where.internal, self.ready_timeout, say,
+                   total=rt["instances"], fresh=False)
         keep.update({i: gen for i, (gen, _inst) in created.items()})
         for i in sorted(rolling, reverse=True):
             gen, inst = self._start(rt, i, where)
@@ -209,15 +213,9 @@ class Services:
         _catalog_of(self, rec).patch(rec["address"], status="RUNNING", suspended_by_pool=False)
         where = self.placement(rt, say, stack)
         groups = group(self.host.containers(obj=rec["address"], stack=stack))
-        waiting = []
-        for i in range(rt["instances"]):
-            gen = healthy_gen(rt, groups.get(i, {}))
-            if gen is not None:
-                items = groups[i][gen]
-                owner = next(s for s in items if naming.role(s) == naming.ROLE_NETNS)
-                members = sorted((s for s in items if naming.role(s) == naming.ROLE_MEMBER), key=lambda s: position(rt, s))
-                waiting.append(Instance(i, owner["Id"], [s["Id"] for s in members]))
-        wait_ready(self.host, rt, waiting, where.internal, self.ready_timeout, say, total=rt["instances"], fresh=False)
+        chosen = {i: gen for i in range(rt["instances"]) if (gen := healthy_gen(rt, groups.get(i, {}))) is not None}
+        wait_ready(self.host, rt, instances_of(rt, groups, chosen), where.internal, self.ready_timeout, say,
+                   total=rt["instances"], fresh=False)
         if stack == self.stack:
             self.deploy(rt, rec.get("edge") or edge.plan_edge(rt, None), say)  # recreates what was removed
         say(f"    resumed {rec['name']}")
@@ -336,3 +334,14 @@ def _quiet(fn: Callable[[], Any]) -> None:
         fn()
     except Exception:  # best-effort cleanup
         pass
+
+
+def instances_of(rt: Runtime, groups: Groups, chosen: dict[int, str]) -> list[Instance]:
+    """The instances of the chosen generation of each index, from the container listing."""
+    out = []
+    for i, gen in sorted(chosen.items()):
+        items = groups[i][gen]
+        owner = next(s for s in items if naming.role(s) == naming.ROLE_NETNS)
+        members = sorted((s for s in items if naming.role(s) == naming.ROLE_MEMBER), key=lambda s: position(rt, s))
+        out.append(Instance(i, owner["Id"], [s["Id"] for s in members]))
+    return out

@@ -295,6 +295,14 @@ def _instance_counts(r: Resource, changed: list[FieldDecl], outputs: Outputs) ->
     return [(str(d.prop.sql), str(want[d.name])) for d in changed if d.name in INSTANCE_COUNTS]
 
 
+def finish_steps(r: Resource, role: str | None) -> list[Step]:
+    """What a create does after its statement, for an object taken back from a run that did not see it
+    through: a running service is waited for until READY."""
+    if r.kind == "service" and not getattr(r, "suspended", None):
+        return [Wait("service_ready", r.fqn, role)]
+    return []
+
+
 def _running_steps(r: Resource, role: str | None) -> list[Step]:
     """Bring a service to its declared running state: RESUME (and wait until READY), or SUSPEND."""
     if getattr(r, "suspended", None):

@@ -68,10 +68,11 @@ def update_steps(change: Change, outputs: Outputs) -> list[Step]:
         if role and adapter.owned:
             on_type = adapter.ownership_type or r.sql_type
             steps.append(sp.ownership_statement(on_type, adapter.sql_name(r.fqn), role, current_owner(change)))
-    if not changed:
-        return steps
-    found = adapter.update(change, changed, role, outputs, adapter.alter) if adapter.update is not None else None
-    steps.extend(found if found is not None else sp.alter_statements(r, r.fqn, changed, role, adapter.alter))
+    if changed:
+        found = adapter.update(change, changed, role, outputs, adapter.alter) if adapter.update is not None else None
+        steps.extend(found if found is not None else sp.alter_statements(r, r.fqn, changed, role, adapter.alter))
+    if change.finishing:
+        steps.extend(sp.finish_steps(r, role))
     return steps
 
 
