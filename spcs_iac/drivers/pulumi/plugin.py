@@ -32,7 +32,7 @@ from spcs_iac.model.redact import scrub
 VERSION = __version__
 PACKAGE = "spcs-iac"
 # Provider configuration keys (`pulumi config set spcs-iac:KEY`, or arguments of spcs_iac.pulumi.Provider).
-CONFIG_KEYS = ("target", "stateDir", "stack", "connection", "password", "snowflake")
+CONFIG_KEYS = ("target", "stateDir", "stack", "connection", "password", "snowflake", "destroyAdopted")
 _KIND = {"add": provider_pb2.PropertyDiff.ADD, "delete": provider_pb2.PropertyDiff.DELETE,
          "update": provider_pb2.PropertyDiff.UPDATE}
 _REPLACE_KIND = {"add": provider_pb2.PropertyDiff.ADD_REPLACE, "delete": provider_pb2.PropertyDiff.DELETE_REPLACE,
@@ -52,10 +52,20 @@ def read_config(variables: dict[str, str], args: dict[str, Any]) -> dict[str, An
             except ValueError:
                 raise SpcsIacError(f"provider configuration {PACKAGE}:snowflake must be an object of Snowflake "
                                    f"connection options (account, user, host, ...), got text") from None
+        if key == "destroyAdopted" and value not in (None, ""):
+            value = _flag(key, value)
         if value not in (None, ""):
             out[key] = value
     out.setdefault("target", "local")
     return out
+
+
+def _flag(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).strip().lower() in ("true", "false"):
+        return str(value).strip().lower() == "true"
+    raise SpcsIacError(f"provider configuration {PACKAGE}:{key} must be true or false, got {value!r}")
 
 
 def stack_of(urn: str) -> str:
@@ -71,6 +81,9 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         if engine_address:
             self._engine = engine_pb2_grpc.EngineStub(grpc.insecure_channel(engine_address))
         self._lock = threading.Lock()
+        # Addresses of the objects this run declares (Check) or deletes: what the program manages, for a
+        # Delete to tell them from what a database or schema holds besides.
+        self.managed: set[str] = set()
 
     # ---- plumbing -----------------------------------------------------------------------------------
     def log(self, urn: str, message: str, severity: int = engine_pb2.INFO) -> None:
@@ -162,6 +175,9 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     def Check(self, request: Any, context: Any) -> provider_pb2.CheckResponse:
         def body(secrets: list[str]) -> provider_pb2.CheckResponse:
             checked = bridge.check(bridge.kind_of(request.type or _type(request.urn)), decode(request.news))
+            if checked.address:
+                with self._lock:
+                    self.managed.add(checked.address)
             for warning in checked.warnings:
                 self.log(request.urn, scrub(warning, secrets), engine_pb2.WARNING)
             # property="": the engine would print the whole value; the message already names the field.
@@ -224,9 +240,15 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         def body(secrets: list[str]) -> empty_pb2.Empty:
             kind = bridge.kind_of(request.type or _type(request.urn))
             old_inputs = decode(request.old_inputs) if request.HasField("old_inputs") else None
+            olds = decode(request.properties)
+            with self._lock:
+                if isinstance(olds.get("address"), str):
+                    self.managed.add(olds["address"])
+                managed = set(self.managed)
             op = self.operation(request.urn, secrets)
             try:
-                bridge.delete(op, kind, decode(request.properties), old_inputs)
+                bridge.delete(op, kind, olds, old_inputs, managed=managed,
+                              destroy_adopted=bool(self.config.get("destroyAdopted")))
             finally:
                 op.target.close()
             return empty_pb2.Empty()
