@@ -68,3 +68,29 @@ def test_preview_up_noop_update_replace_destroy(tmp_path, pulumi_project):
 
     p.destroy()
     assert objects(tmp_path) == {}
+
+
+def test_a_provider_pointed_elsewhere_replaces_its_resources(tmp_path, pulumi_project):
+    """Another state directory (or target, or account) is another place: Pulumi's preview shows every
+    resource replaced, and the update makes them there and removes them from the old place, rather than
+    keeping state that names objects of the old place."""
+    stack_file = tmp_path / "demo_stack.py"
+    stack_file.write_text(STACK)
+    p = pulumi_project(stack_file, "memory")
+    p.up()
+    names = sorted(objects(tmp_path))
+    assert len(names) == 6
+
+    p.config("spcs-iac:stateDir", str(tmp_path / "elsewhere"))
+    steps = p.preview()
+    assert "same" not in steps and sorted(steps.get("replace", [])) == sorted(
+        n.replace("::", ":") for n in names), steps
+    p.up()
+    assert objects(tmp_path) == {}
+    moved = json.loads((tmp_path / "elsewhere" / "memory-target.json").read_text())["objects"]
+    assert sorted(moved) == names
+    assert set(p.preview()) <= {"same"}
+
+    # A setting that does not move the objects (the opt-in to drop containers) is no replacement.
+    p.config("spcs-iac:destroyAdopted", "true")
+    assert set(p.preview()) <= {"same"}

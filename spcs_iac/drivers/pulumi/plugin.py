@@ -10,8 +10,6 @@ errors reach the user as the same one-line messages the CLI prints, with no trac
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import threading
 import traceback
@@ -25,53 +23,17 @@ from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, plugin_pb2, provid
 
 from spcs_iac import __version__
 from spcs_iac.drivers.pulumi import bridge
+from spcs_iac.drivers.pulumi.config import CONFIG_KEYS, moved, read_config, stack_of, state_dir
 from spcs_iac.drivers.pulumi.wire import decode, encode, reveal, sealed_strings
 from spcs_iac.errors import SpcsIacError
 from spcs_iac.model.redact import scrub
 
 VERSION = __version__
 PACKAGE = "spcs-iac"
-# Provider configuration keys (`pulumi config set spcs-iac:KEY`, or arguments of spcs_iac.pulumi.Provider).
-CONFIG_KEYS = ("target", "stateDir", "stack", "connection", "password", "snowflake", "destroyAdopted")
 _KIND = {"add": provider_pb2.PropertyDiff.ADD, "delete": provider_pb2.PropertyDiff.DELETE,
          "update": provider_pb2.PropertyDiff.UPDATE}
 _REPLACE_KIND = {"add": provider_pb2.PropertyDiff.ADD_REPLACE, "delete": provider_pb2.PropertyDiff.DELETE_REPLACE,
                  "update": provider_pb2.PropertyDiff.UPDATE_REPLACE}
-
-
-def read_config(variables: dict[str, str], args: dict[str, Any]) -> dict[str, Any]:
-    """Provider configuration from the request's typed args, else its string variables."""
-    out: dict[str, Any] = {}
-    for key in CONFIG_KEYS:
-        value = args.get(key)
-        if value is None:
-            value = variables.get(f"{PACKAGE}:config:{key}", variables.get(f"{PACKAGE}:{key}"))
-        if isinstance(value, str) and key == "snowflake":
-            try:
-                value = json.loads(value)
-            except ValueError:
-                raise SpcsIacError(f"provider configuration {PACKAGE}:snowflake must be an object of Snowflake "
-                                   f"connection options (account, user, host, ...), got text") from None
-        if key == "destroyAdopted" and value not in (None, ""):
-            value = _flag(key, value)
-        if value not in (None, ""):
-            out[key] = value
-    out.setdefault("target", "local")
-    return out
-
-
-def _flag(key: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if str(value).strip().lower() in ("true", "false"):
-        return str(value).strip().lower() == "true"
-    raise SpcsIacError(f"provider configuration {PACKAGE}:{key} must be true or false, got {value!r}")
-
-
-def stack_of(urn: str) -> str:
-    """The Pulumi stack's name from a URN (urn:pulumi:STACK::PROJECT::TYPE::NAME)."""
-    parts = urn.split(":", 2)
-    return parts[2].split("::", 1)[0] if len(parts) == 3 and urn.startswith("urn:pulumi:") else "pulumi"
 
 
 class Servicer(provider_pb2_grpc.ResourceProviderServicer):
@@ -114,7 +76,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
 
         cfg = self.config
         stack = str(cfg.get("stack") or stack_of(urn))
-        options: dict[str, Any] = {"state_dir": os.path.abspath(str(cfg.get("stateDir") or ".spcs-iac"))}
+        options: dict[str, Any] = {"state_dir": state_dir(cfg)}
         if cfg["target"] != "local":
             options.update({k: v for k, v in (cfg.get("snowflake") or {}).items() if v not in (None, "")})
             if cfg.get("connection"):
@@ -155,11 +117,19 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         return provider_pb2.CheckResponse(inputs=request.news, failures=failures)
 
     def DiffConfig(self, request: Any, context: Any) -> provider_pb2.DiffResponse:
-        olds, news = reveal(decode(request.olds)), reveal(decode(request.news))
+        olds = reveal(decode(request.old_inputs if request.HasField("old_inputs") else request.olds))
+        news = reveal(decode(request.news))
         changed = sorted(k for k in CONFIG_KEYS if olds.get(k) != news.get(k))
+        # Another target, account or state directory is another place: the objects Pulumi's state records
+        # are not there. As Pulumi's own providers do for such keys (the AWS provider for `region`, the
+        # Kubernetes provider for another cluster), the provider asks to be replaced, and Pulumi then
+        # replaces every resource it manages: each is created in the new place and deleted from the old one
+        # through the old configuration, and the preview shows it. Keys that only say how to log in or what
+        # a delete may do (user, role, password, destroyAdopted) update the provider in place.
+        replaces = moved(olds, news, request.urn)
         return provider_pb2.DiffResponse(
-            changes=provider_pb2.DiffResponse.DIFF_SOME if changed else provider_pb2.DiffResponse.DIFF_NONE,
-            diffs=changed)
+            changes=provider_pb2.DiffResponse.DIFF_SOME if changed or replaces else provider_pb2.DiffResponse.DIFF_NONE,
+            diffs=sorted(set(changed) | set(replaces)), replaces=replaces)
 
     def Configure(self, request: Any, context: Any) -> provider_pb2.ConfigureResponse:
         def body(_secrets: list[str]) -> provider_pb2.ConfigureResponse:
