@@ -24,7 +24,8 @@ from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, plugin_pb2, provid
 from spcs_iac import __version__
 from spcs_iac.drivers.pulumi import bridge
 from spcs_iac.drivers.pulumi.config import CONFIG_KEYS, moved, read_config, stack_of, state_dir
-from spcs_iac.drivers.pulumi.wire import decode, encode, reveal, sealed_strings
+from spcs_iac.drivers.pulumi.hidden import secret_values
+from spcs_iac.drivers.pulumi.wire import decode, encode, reveal
 from spcs_iac.errors import SpcsIacError
 from spcs_iac.model.redact import scrub
 
@@ -58,17 +59,19 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             pass
 
     def secrets_of(self, request: Any) -> list[str]:
-        """The secret values a request carries (and the connection password): never repeated in a message."""
+        """The secret values a request carries (and the connection password): never repeated in a message.
+        Names are not secret values, even when Pulumi hands them over as secrets (hidden.py)."""
         found = [str(self.config["password"])] if self.config.get("password") else []
         variables = getattr(request, "variables", None)  # Configure: `pulumi config` values, as text
         found += [v for k, v in dict(variables or {}).items() if k.endswith(":password") and v]
+        type_token = getattr(request, "type", "") or _type(getattr(request, "urn", ""))
         for name in ("news", "olds", "properties", "inputs", "old_inputs", "args"):
             try:
                 present = request.HasField(name)
             except ValueError:  # this request type has no such field
                 continue
             if present:
-                found += sealed_strings(decode(getattr(request, name)))
+                found += secret_values(type_token, decode(getattr(request, name)))
         return found
 
     def operation(self, urn: str, secrets: list[str]) -> bridge.Operation:
