@@ -28,12 +28,8 @@ def read_config(variables: dict[str, str], args: dict[str, Any]) -> dict[str, An
         value = args.get(key)
         if value is None:
             value = variables.get(f"{PACKAGE}:config:{key}", variables.get(f"{PACKAGE}:{key}"))
-        if isinstance(value, str) and key == "snowflake":
-            try:
-                value = json.loads(value)
-            except ValueError:
-                raise SpcsIacError(f"provider configuration {PACKAGE}:snowflake must be an object of Snowflake "
-                                   f"connection options (account, user, host, ...), got text") from None
+        if key == "snowflake" and value not in (None, "") and not has_unknown(value):
+            value = _options(value)
         if key == "destroyAdopted" and value not in (None, ""):
             value = _flag(key, value)
         if value not in (None, ""):
@@ -42,7 +38,35 @@ def read_config(variables: dict[str, str], args: dict[str, Any]) -> dict[str, An
     return out
 
 
-def _flag(key: str, value: Any) -> bool:
+def check_config(cfg: dict[str, Any]) -> None:
+    """What read_config cannot tell alone: that the target is one spcs-iac has (a preview, not the first
+    apply, says so)."""
+    from spcs_iac.drivers.targets import known_targets
+
+    target = cfg.get("target")
+    if not has_unknown(target) and target not in known_targets():
+        raise SpcsIacError(f"provider configuration {PACKAGE}:target {target!r} is not a known target; "
+                           f"allowed: {', '.join(known_targets())}")
+
+
+def _options(value: Any) -> Any:
+    """The ``snowflake`` options: an object (JSON text in stack config). The text is not repeated: it may
+    hold a password."""
+    what = f"provider configuration {PACKAGE}:snowflake must be a JSON object of Snowflake connection options " \
+           "(account, user, host, ...)"
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise SpcsIacError(f"{what}: {exc}") from None
+    if not isinstance(value, dict):
+        raise SpcsIacError(f"{what}, got {type(value).__name__}")
+    return value
+
+
+def _flag(key: str, value: Any) -> Any:
+    if has_unknown(value):
+        return value
     if isinstance(value, bool):
         return value
     if str(value).strip().lower() in ("true", "false"):

@@ -23,7 +23,7 @@ from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, plugin_pb2, provid
 
 from spcs_iac import __version__
 from spcs_iac.drivers.pulumi import bridge
-from spcs_iac.drivers.pulumi.config import CONFIG_KEYS, moved, read_config, stack_of, state_dir
+from spcs_iac.drivers.pulumi.config import CONFIG_KEYS, check_config, moved, read_config, stack_of, state_dir
 from spcs_iac.drivers.pulumi.hidden import secret_values
 from spcs_iac.drivers.pulumi.wire import decode, encode, reveal
 from spcs_iac.errors import SpcsIacError
@@ -114,7 +114,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         news = decode(request.news)
         failures = []
         try:
-            read_config({}, reveal({k: v for k, v in news.items() if k != "version"}))
+            check_config(read_config({}, reveal({k: v for k, v in news.items() if k != "version"})))
         except SpcsIacError as exc:
             failures.append(provider_pb2.CheckFailure(property="", reason=str(exc)))
         return provider_pb2.CheckResponse(inputs=request.news, failures=failures)
@@ -137,6 +137,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     def Configure(self, request: Any, context: Any) -> provider_pb2.ConfigureResponse:
         def body(_secrets: list[str]) -> provider_pb2.ConfigureResponse:
             self.config = read_config(dict(request.variables), reveal(decode(request.args)))
+            check_config(self.config)
             return provider_pb2.ConfigureResponse(acceptSecrets=True, supportsPreview=True, acceptResources=False)
 
         return self.run(context, request, body)
