@@ -90,6 +90,10 @@ class SpcsResource(pulumi.CustomResource):
 
     def __init__(self, resource_name: str, opts: pulumi.ResourceOptions | None = None, **args: Any) -> None:
         cls = KINDS[self.kind]
+        on = args.get("on")
+        if self.kind == "grant" and isinstance(on, SpcsResource) and args.get("on_type") is None:
+            # What the model infers from an object (Grant._target: on.sql_type): the resource becomes a name.
+            args["on_type"] = KINDS[on.kind].sql_type
         sensitive = {_key(cls, d.name) for d in kind_props(cls) if d.prop.sensitive}
         secrets: list[dict[str, Any]] = []
         props: dict[str, Any] = {}
