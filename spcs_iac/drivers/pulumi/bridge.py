@@ -92,7 +92,11 @@ class Checked:
     inputs: dict[str, Any]
     problems: list[str] = field(default_factory=list)  # one line each: object, field, given, allowed
     warnings: list[str] = field(default_factory=list)  # what the model warns about (not fatal)
-    address: str | None = None  # the object's, once its inputs are known and valid
+    resource: Resource | None = None  # the object, once its inputs are known and valid
+
+    @property
+    def address(self) -> str | None:
+        return self.resource.address if self.resource is not None else None
 
 
 def check(kind: str, news: dict[str, Any]) -> Checked:
@@ -116,7 +120,7 @@ def check(kind: str, news: dict[str, Any]) -> Checked:
     out = dict(news)
     if "spec" in out and not isinstance(out["spec"], Sealed):
         out["spec"] = declaration(r).get("spec", out["spec"])
-    return Checked(out, [], said, r.address)
+    return Checked(out, [], said, r)
 
 
 def _repository_paths(r: Resource) -> set[str]:

@@ -24,6 +24,7 @@ from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, plugin_pb2, provid
 from spcs_iac import __version__
 from spcs_iac.drivers.pulumi import bridge
 from spcs_iac.drivers.pulumi.config import CONFIG_KEYS, check_config, moved, read_config, stack_of, state_dir
+from spcs_iac.drivers.pulumi.guards import LocalNames
 from spcs_iac.drivers.pulumi.hidden import secret_values
 from spcs_iac.drivers.pulumi.wire import decode, encode, reveal
 from spcs_iac.errors import SpcsIacError
@@ -47,8 +48,17 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         # Addresses of the objects this run declares (Check) or deletes: what the program manages, for a
         # Delete to tell them from what a database or schema holds besides.
         self.managed: set[str] = set()
+        self._names: tuple[str, LocalNames] | None = None
 
     # ---- plumbing -----------------------------------------------------------------------------------
+    def local_names(self) -> LocalNames:
+        """The local target's name check for this configuration (what the state directory has, read once)."""
+        where = state_dir(self.config)
+        with self._lock:
+            if self._names is None or self._names[0] != where:
+                self._names = (where, LocalNames(where))
+            return self._names[1]
+
     def log(self, urn: str, message: str, severity: int = engine_pb2.INFO) -> None:
         if self._engine is None:
             print(message, file=sys.stderr)
@@ -149,9 +159,12 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     def Check(self, request: Any, context: Any) -> provider_pb2.CheckResponse:
         def body(secrets: list[str]) -> provider_pb2.CheckResponse:
             checked = bridge.check(bridge.kind_of(request.type or _type(request.urn)), decode(request.news))
-            if checked.address:
+            if checked.resource is not None:
                 with self._lock:
-                    self.managed.add(checked.address)
+                    self.managed.add(checked.resource.address)
+                    declared = set(self.managed)
+                if self.config.get("target") == "local":
+                    checked.problems += self.local_names().missing(checked.resource, declared)
             for warning in checked.warnings:
                 self.log(request.urn, scrub(warning, secrets), engine_pb2.WARNING)
             # property="": the engine would print the whole value; the message already names the field.

@@ -18,13 +18,19 @@ serve the CLI and work from the catalog alone, without the stack.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from spcs_iac.errors import Issue, ProviderError
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
-from spcs_iac.model.validate import NAMED_KINDS, PLACE_KINDS, named_references, unresolved_by_object
+from spcs_iac.model.validate import (
+    NAMED_KINDS,
+    PLACE_KINDS,
+    NamedReference,
+    named_references,
+    unresolved_by_object,
+)
 from spcs_iac.plan.model import Action, Change
 from spcs_iac.plan.target import ApplyContext, Observed, Provider, ReadRequest
 from spcs_iac.targets.local import gateway, naming
@@ -41,6 +47,18 @@ from spcs_iac.targets.local.follow import follow as follow_logs
 from spcs_iac.targets.local.records import Catalog, Record, find_anywhere
 from spcs_iac.targets.local.registry import LocalRegistry
 from spcs_iac.targets.local.services import Services
+
+# What the local target checks that objects name: nothing exists there outside the stacks of its state directory.
+LOCAL_NAMED_KINDS = (*NAMED_KINDS, *PLACE_KINDS)
+
+
+def unresolved_names(refs: Iterable[NamedReference], exists: Callable[[str, str], bool]) -> dict[str, list[Issue]]:
+    """The issues for the named objects ``exists(kind, name)`` does not find, by naming object, as the local
+    target words them (its plans, ``validate``, and the Pulumi provider's check of one object at a time)."""
+    return unresolved_by_object(refs, exists, "the stack does not declare and the local target",
+                                hint=" (nothing exists on the local target outside the stacks of its state "
+                                "directory: declare it in the stack)")
+
 
 KIND_ALIASES = {"pool": "compute_pool", "compute pool": "compute_pool", "job": "job_service",
                 "function": "service_function"}
@@ -99,15 +117,12 @@ class LocalProvider(Provider):
         warehouses, roles and services objects live in, run on or belong to. On the local target nothing
         else exists (system roles and databases aside), so the apply would fail half-way, or, for a schema in
         a missing database, make what Snowflake refuses."""
-        refs = named_references(resources, (*NAMED_KINDS, *PLACE_KINDS))
+        refs = named_references(resources, LOCAL_NAMED_KINDS)
         # What the other stacks have, read once: every object names its owner, so lookups are many.
         elsewhere = {address for path in self.root.glob("catalog-*.json") if refs
                      and path.name != self.catalog.path.name
                      for address in Catalog(self.root, path.name[len("catalog-"):-len(".json")]).load()}
-        return unresolved_by_object(refs, lambda kind, name: f"{kind}.{name}" in elsewhere,
-                                    "the stack does not declare and the local target",
-                                    hint=" (nothing exists on the local target outside the stacks of its state "
-                                    "directory: declare it in the stack)")
+        return unresolved_names(refs, lambda kind, name: f"{kind}.{name}" in elsewhere)
 
     # ---- reading ------------------------------------------------------------------------------------
     def read(self, requests: list[ReadRequest]) -> dict[str, Observed]:
