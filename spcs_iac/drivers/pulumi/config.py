@@ -17,7 +17,7 @@ from spcs_iac.errors import SpcsIacError
 PACKAGE = "spcs-iac"
 CONFIG_KEYS = ("target", "stateDir", "stack", "connection", "password", "snowflake", "destroyAdopted")
 DEFAULT_STATE_DIR = ".spcs-iac"
-# Connection options that name the account (the others, user, role, warehouse, timeouts, say how to log in).
+# Connection parameters that name the account (the others, user, role, warehouse, timeouts, say how to log in).
 ACCOUNT_OPTIONS = ("account", "host", "port")
 
 
@@ -84,32 +84,62 @@ def state_dir(cfg: dict[str, Any]) -> str:
     return os.path.abspath(str(cfg.get("stateDir") or DEFAULT_STATE_DIR))
 
 
-def place(cfg: dict[str, Any], urn: str) -> dict[str, Any]:
-    """What says where the provider's objects are: the target and, on Snowflake, the account (connection
-    entry and account options); elsewhere (the local target, plugins) the state directory and the stack
-    name its records and labels use. Unknown values (a preview) stay unknown."""
-    out: dict[str, Any] = {"target": cfg.get("target", "local")}
-    if has_unknown(out["target"]):
-        return out
-    if out["target"] == "snowflake":
-        options = cfg.get("snowflake")
-        out["connection"] = cfg.get("connection")
-        for key in ACCOUNT_OPTIONS:
-            value = options.get(key) if isinstance(options, dict) else options
-            out[f"snowflake.{key}"] = value if value is None or has_unknown(value) else str(value).lower()
-    else:
-        out["stateDir"] = UNKNOWN if has_unknown(cfg.get("stateDir")) else state_dir(cfg)
-        out["stack"] = UNKNOWN if has_unknown(cfg.get("stack")) else str(cfg.get("stack") or stack_of(urn))
-    return out
-
-
 def moved(olds: dict[str, Any], news: dict[str, Any], urn: str) -> list[str]:
-    """Config keys whose change points the provider at another place (an unknown one may: as Pulumi's
-    Kubernetes provider does for a cluster it cannot tell yet, that counts)."""
-    before, after = place(_lenient(olds), urn), place(_lenient(news), urn)
-    changed = [k for k in sorted(set(before) | set(after))
-               if before.get(k) != after.get(k) or has_unknown(after.get(k))]
-    return sorted({k.split(".", 1)[0] for k in changed})
+    """The configuration keys whose change points the provider at another place, where the objects Pulumi
+    records are not: another target; on Snowflake another account (the connection entry and options as
+    they resolve, so a renamed entry for the same account is no move); elsewhere another state directory
+    or stack name. A value not known yet (a preview) may be a move, and counts as one, as Pulumi's
+    Kubernetes provider counts a cluster it cannot tell yet. Raises, in one line, for a move the target
+    cannot make: on the local target, another state directory under the same stack name."""
+    old, new = _lenient(olds), _lenient(news)
+    if has_unknown(new["target"]) or old["target"] != new["target"]:
+        return ["target"]
+    if new["target"] == "snowflake":
+        if _account(old) == _account(new) and not has_unknown(_account(new)):
+            return []
+        return [k for k in ("connection", "snowflake") if old.get(k) != new.get(k) or has_unknown(new.get(k))]
+    keys = [k for k in ("stack", "stateDir") if has_unknown(new.get(k))
+            or _where(old, urn)[k] != _where(new, urn)[k]]
+    if new["target"] == "local" and keys == ["stateDir"]:
+        return _local_directory(_where(old, urn), _where(new, urn))
+    return keys
+
+
+def _where(cfg: dict[str, Any], urn: str) -> dict[str, str]:
+    return {"stack": str(cfg.get("stack") or stack_of(urn)), "stateDir": state_dir(cfg)}
+
+
+def _account(cfg: dict[str, Any]) -> Any:
+    """What the Snowflake connection resolves to (account, host, port), as the target resolves it."""
+    from spcs_iac.targets.snowflake.params import resolve_params
+
+    options, connection = cfg.get("snowflake"), cfg.get("connection")
+    if has_unknown(options) or has_unknown(connection):
+        return UNKNOWN
+    try:
+        params = resolve_params(connection, options if isinstance(options, dict) else {})
+    except SpcsIacError:  # an entry that is not defined: the configuration as given
+        return (connection, json.dumps(options, sort_keys=True, default=str))
+    return tuple(str(params.get(k) or "").lower() for k in ACCOUNT_OPTIONS)
+
+
+def _local_directory(old: dict[str, str], new: dict[str, str]) -> list[str]:
+    """Another state directory for the same local stack: the catalog moved there (no replacement), or a
+    refusal: the local target names its containers and networks by stack, so objects made again under the
+    same name in the new directory would be the old ones, which the old directory's deletes then remove."""
+    from spcs_iac.targets.local import naming
+    from spcs_iac.targets.local.records import Catalog
+
+    def catalog(directory: str) -> bool:
+        return Catalog(naming.local_dir(directory), new["stack"]).path.exists()
+
+    if catalog(new["stateDir"]) and not catalog(old["stateDir"]):
+        return []
+    raise SpcsIacError(
+        f"provider configuration {PACKAGE}:stateDir: moving stack {new['stack']!r} from {old['stateDir']} to "
+        f"{new['stateDir']} cannot make its objects again there (the local target names containers and networks "
+        f"by stack, not directory); move the directory itself, set {PACKAGE}:stateDir back, or give {PACKAGE}:stack "
+        "a new name as well (every resource is then replaced)")
 
 
 def _lenient(values: dict[str, Any]) -> dict[str, Any]:

@@ -130,19 +130,24 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         return provider_pb2.CheckResponse(inputs=request.news, failures=failures)
 
     def DiffConfig(self, request: Any, context: Any) -> provider_pb2.DiffResponse:
-        olds = reveal(decode(request.old_inputs if request.HasField("old_inputs") else request.olds))
-        news = reveal(decode(request.news))
-        changed = sorted(k for k in CONFIG_KEYS if olds.get(k) != news.get(k))
-        # Another target, account or state directory is another place: the objects Pulumi's state records
-        # are not there. As Pulumi's own providers do for such keys (the AWS provider for `region`, the
-        # Kubernetes provider for another cluster), the provider asks to be replaced, and Pulumi then
-        # replaces every resource it manages: each is created in the new place and deleted from the old one
-        # through the old configuration, and the preview shows it. Keys that only say how to log in or what
-        # a delete may do (user, role, password, destroyAdopted) update the provider in place.
-        replaces = moved(olds, news, request.urn)
-        return provider_pb2.DiffResponse(
-            changes=provider_pb2.DiffResponse.DIFF_SOME if changed or replaces else provider_pb2.DiffResponse.DIFF_NONE,
-            diffs=sorted(set(changed) | set(replaces)), replaces=replaces)
+        def body(_secrets: list[str]) -> provider_pb2.DiffResponse:
+            olds = reveal(decode(request.old_inputs if request.HasField("old_inputs") else request.olds))
+            news = reveal(decode(request.news))
+            changed = sorted(k for k in CONFIG_KEYS if olds.get(k) != news.get(k))
+            # Another target, account or state directory is another place: the objects Pulumi's state records
+            # are not there. As Pulumi's own providers do for such keys (the AWS provider for `region`, the
+            # Kubernetes provider for another cluster), the provider asks to be replaced, and Pulumi then
+            # replaces every resource it manages: each is created in the new place and deleted from the old
+            # one through the old configuration, and the preview shows it. What only says how to log in or
+            # what a delete may do (user, role, password, destroyAdopted) updates the provider in place; a
+            # move the target cannot make is refused (config.moved).
+            replaces = moved(olds, news, request.urn)
+            return provider_pb2.DiffResponse(
+                changes=provider_pb2.DiffResponse.DIFF_SOME if changed or replaces
+                else provider_pb2.DiffResponse.DIFF_NONE,
+                diffs=sorted(set(changed) | set(replaces)), replaces=replaces)
+
+        return self.run(context, request, body)
 
     def Configure(self, request: Any, context: Any) -> provider_pb2.ConfigureResponse:
         def body(_secrets: list[str]) -> provider_pb2.ConfigureResponse:
