@@ -70,3 +70,31 @@ def test_a_container_holding_unmanaged_objects_is_not_dropped_without_consent(
     p.config("spcs-iac:destroyAdopted", "true")
     p.run("destroy", "--yes", "--skip-preview", "--run-program")
     assert not emulator.rows("SHOW DATABASES LIKE 'PC_DB'")
+
+
+STAGED = """
+import pulumi
+import spcs_iac.pulumi as spcs
+
+role = spcs.Role("role", name="PS_OWNER", owner="ACCOUNTADMIN")
+grant = spcs.RoleGrant("grant", role=role, to_role="ACCOUNTADMIN", owner="ACCOUNTADMIN")
+account = spcs.Grant("account", to=role, on="ACCOUNT", owner="ACCOUNTADMIN", privileges=[
+    "CREATE DATABASE", "CREATE COMPUTE POOL", "BIND SERVICE ENDPOINT"])
+owned = pulumi.ResourceOptions(depends_on=[grant, account])
+db = spcs.Database("db", name="PS_DB", owner=role, opts=owned)
+stage = spcs.Stage("stage", name="SPECS", database=db, owner=role)
+pool = spcs.ComputePool("pool", name="PS_POOL", instance_family="CPU_X64_XS", owner=role, opts=owned)
+spcs.Service("svc", name="SVC", database=db, compute_pool=pool, spec_stage=stage, spec_file="svc.yaml", owner=role,
+             spec={"containers": [{"name": "main", "image": "registry.example.com/app:1"}],
+                   "endpoints": [{"name": "api", "port": 8080}]})
+"""
+
+
+def test_the_spec_files_its_own_services_uploaded_do_not_hold_a_stage_back(
+        tmp_path: Path, pulumi_project, emulator, monkeypatch) -> None:
+    p = pulumi_project(program=STAGED, target="snowflake")
+    on_emulator(p, emulator, monkeypatch, tmp_path)
+    p.up()
+    assert [r["name"] for r in emulator.rows("LIST @PS_DB.PUBLIC.SPECS")] == ["specs/svc.yaml"]
+    p.destroy()
+    assert not emulator.rows("SHOW DATABASES LIKE 'PS_DB'")

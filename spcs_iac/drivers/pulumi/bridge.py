@@ -16,7 +16,7 @@ inputs again, the target's outputs, and two bookkeeping values hidden from progr
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -360,16 +360,21 @@ def update(op: Operation, kind: str, olds: dict[str, Any], news: dict[str, Any],
     return {**_state(kind, r, news, desired, _with_status(op, r, outputs)), WHERE: op.where}
 
 
-def delete(op: Operation, kind: str, olds: dict[str, Any], old_inputs: Mapping[str, Any] | None = None, *,
-           managed: Iterable[str] = (), destroy_adopted: bool = False) -> None:
-    """Drop the object; a container holding what the program does not manage (``managed``: the addresses
-    it declares or deletes) only with ``destroy_adopted``, as the CLI's plans."""
+def declared(kind: str, olds: Mapping[str, Any], old_inputs: Mapping[str, Any] | None = None) -> Resource:
+    """The object a resource's state declares."""
     data, _ = split_inputs(_old_inputs(olds, old_inputs))
-    r = build(kind, data)
+    return build(kind, data)
+
+
+def delete(op: Operation, kind: str, olds: dict[str, Any], old_inputs: Mapping[str, Any] | None = None, *,
+           managed: Mapping[str, Resource | None] | None = None, destroy_adopted: bool = False) -> None:
+    """Drop the object; a container holding what the program does not manage (``managed``: the objects
+    it declares or deletes) only with ``destroy_adopted``, as the CLI's plans."""
+    r = declared(kind, olds, old_inputs)
     before = reveal(olds.get(DESIRED)) or r.desired()
     change = Change(address=r.address, kind=kind, name=r.fqn, action=Action.DELETE,
                     prior=_entry(kind, r, before, olds), observed=dict(before))
-    refuse_unmanaged_drop(op.target, op.stack, change, r, managed, destroy_adopted)
+    refuse_unmanaged_drop(op.target, op.stack, change, r, managed or {}, destroy_adopted)
     op.target.delete(change, op.ctx())
 
 

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Mapping
 
 from spcs_iac.errors import SpcsIacError
 from spcs_iac.model import identifiers as ids
@@ -29,12 +29,12 @@ DESTROY_OPT_IN = ("set the provider's destroyAdopted to true (pulumi config set 
                   "or spcs_iac.pulumi.Provider(destroy_adopted=True))")
 
 
-def refuse_unmanaged_drop(target: Provider, stack: str, change: Change, r: Resource, managed: Iterable[str],
-                          destroy_adopted: bool) -> None:
+def refuse_unmanaged_drop(target: Provider, stack: str, change: Change, r: Resource,
+                          managed: Mapping[str, Resource | None], destroy_adopted: bool) -> None:
     """Raise, in one line, when dropping ``change``'s object would take with it what no resource of this
-    Pulumi program manages (``managed``: the addresses the provider has seen declared or deleted in this run)."""
-    known: dict[str, Resource | None] = {address: None for address in managed}
-    known[r.address] = r
+    Pulumi program manages (``managed``: the objects the provider has seen declared or deleted in this run,
+    whose declarations say what else is theirs: a service's spec file on a stage)."""
+    known = {**managed, r.address: r}
     change.loses = target.contents(change, known)
     if not change.loses:
         return

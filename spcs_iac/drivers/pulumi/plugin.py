@@ -28,6 +28,7 @@ from spcs_iac.drivers.pulumi.guards import LocalNames
 from spcs_iac.drivers.pulumi.hidden import secret_values
 from spcs_iac.drivers.pulumi.wire import decode, encode, reveal
 from spcs_iac.errors import SpcsIacError
+from spcs_iac.model.base import Resource
 from spcs_iac.model.redact import scrub
 
 VERSION = __version__
@@ -45,9 +46,9 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         if engine_address:
             self._engine = engine_pb2_grpc.EngineStub(grpc.insecure_channel(engine_address))
         self._lock = threading.Lock()
-        # Addresses of the objects this run declares (Check) or deletes: what the program manages, for a
-        # Delete to tell them from what a database or schema holds besides.
-        self.managed: set[str] = set()
+        # The objects this run declares (Check) or deletes, by address: what the program manages, for a Delete
+        # to tell them from what a database, schema or stage holds besides.
+        self.managed: dict[str, Resource] = {}
         self._names: tuple[str, LocalNames] | None = None
 
     # ---- plumbing -----------------------------------------------------------------------------------
@@ -166,7 +167,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             checked = bridge.check(bridge.kind_of(request.type or _type(request.urn)), decode(request.news))
             if checked.resource is not None:
                 with self._lock:
-                    self.managed.add(checked.resource.address)
+                    self.managed[checked.resource.address] = checked.resource
                     declared = set(self.managed)
                 if self.config.get("target") == "local":
                     checked.problems += self.local_names().missing(checked.resource, declared)
@@ -233,10 +234,14 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             kind = bridge.kind_of(request.type or _type(request.urn))
             old_inputs = decode(request.old_inputs) if request.HasField("old_inputs") else None
             olds = decode(request.properties)
+            try:
+                gone = bridge.declared(kind, olds, old_inputs)
+            except bridge.BadInputs:
+                gone = None
             with self._lock:
-                if isinstance(olds.get("address"), str):
-                    self.managed.add(olds["address"])
-                managed = set(self.managed)
+                if gone is not None:
+                    self.managed[gone.address] = gone
+                managed = dict(self.managed)
             op = self.operation(request.urn, secrets)
             try:
                 bridge.delete(op, kind, olds, old_inputs, managed=managed,
