@@ -8,8 +8,10 @@ from spcs_iac.errors import SpcsIacError
 from spcs_iac.plan.model import Action, Plan
 
 
-def check_consent(plan: Plan, *, adopt: bool, destroy_adopted: bool) -> None:
-    """Raise, naming every object concerned, when the plan needs a consent that was not given."""
+def check_consent(plan: Plan, *, adopt: bool, destroy_adopted: bool,
+                  destroy_opt_in: str = "pass --destroy-adopted") -> None:
+    """Raise, naming every object concerned, when the plan needs a consent that was not given.
+    ``destroy_opt_in`` says how the user gives the word a drop needs (a driver without the flag)."""
     problems: list[str] = []
     adopting = [c.address for c in plan.actionable if c.adopting]
     if adopting and not adopt:
@@ -22,7 +24,7 @@ def check_consent(plan: Plan, *, adopt: bool, destroy_adopted: bool) -> None:
         verbs = {c.address: "replace" if c.action is Action.REPLACE else "delete" for c in destroying}
         problems.append(
             f"the plan would {' or '.join(sorted(set(verbs.values())))} {len(destroying)} object(s) this stack did "
-            f"not create: {_names(sorted(verbs))}. Whatever they hold goes with them; pass --destroy-adopted if "
+            f"not create: {_names(sorted(verbs))}. Whatever they hold goes with them; {destroy_opt_in} if "
             "that is intended, or `spcs-iac state rm` them to leave them in place.")
     holding = [c for c in plan.actionable if c.loses and c.action in (Action.DELETE, Action.REPLACE)]
     if holding and not destroy_adopted:
@@ -31,7 +33,7 @@ def check_consent(plan: Plan, *, adopt: bool, destroy_adopted: bool) -> None:
                          for c in holding)
         problems.append(
             f"the plan would drop {len(holding)} container(s) holding what this stack does not manage: {lost}. "
-            "Pass --destroy-adopted if that is intended, or move those objects out first.")
+            f"{destroy_opt_in[:1].upper()}{destroy_opt_in[1:]} if that is intended, or move those objects out first.")
     if problems:
         raise SpcsIacError("nothing was changed:\n  " + "\n  ".join(problems))
 

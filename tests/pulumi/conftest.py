@@ -128,5 +128,20 @@ def pulumi_project(tmp_path: Path) -> Iterator[Callable[..., PulumiProject]]:
     yield make
 
 
+def on_emulator(p: PulumiProject, emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Point the project's provider at the account emulator through its configuration only (the password a
+    Pulumi secret): the Pulumi processes run without any SNOWFLAKE_* variable."""
+    for key in [k for k in os.environ if k.startswith("SNOWFLAKE_")]:
+        monkeypatch.delenv(key)
+        p.env.pop(key, None)
+    monkeypatch.setenv("SNOWFLAKE_HOME", str(tmp_path / "no-snowflake-home"))
+    p.env["SNOWFLAKE_HOME"] = str(tmp_path / "no-snowflake-home")
+    connection = {"account": "emu", "user": "admin", "host": "127.0.0.1", "port": emulator.port,
+                  "protocol": "http", "role": "ACCOUNTADMIN"}
+    for key, value in connection.items():
+        p.run("config", "set", "--path", f"spcs-iac:snowflake.{key}", str(value))
+    p.config("spcs-iac:password", "emulator-pass-7f3a", secret=True)
+
+
 # The local-target Pulumi tests reuse the local tests' Docker fixtures.
 from tests.local.conftest import docker_client, state_dir  # noqa: E402, F401

@@ -71,11 +71,12 @@ def test_inline_program_with_the_automation_api(tmp_path: Path) -> None:
     stack(program(300)).destroy()
     assert json.loads((tmp_path / "spcs" / "memory-target.json").read_text())["objects"] == {}
 
-    # A failing operation (here: a target that does not exist) is the CLI's one-line message, no traceback.
+    # A target that does not exist is refused with the provider's configuration, in one line, no traceback.
     s = stack(program(300))
     s.set_config("spcs-iac:target", auto.ConfigValue("nowhere"))
     with pytest.raises(auto.CommandError) as failed:
         s.up()
     text = str(failed.value)
-    assert "error: target 'nowhere' is not known; allowed: local, snowflake" in text
+    assert "provider configuration spcs-iac:target 'nowhere' is not a known target; allowed: local, snowflake" \
+        in text, text
     assert "Traceback" not in text and 'File "' not in text

@@ -68,3 +68,59 @@ def test_preview_up_noop_update_replace_destroy(tmp_path, pulumi_project):
 
     p.destroy()
     assert objects(tmp_path) == {}
+
+
+def test_a_provider_pointed_elsewhere_replaces_its_resources(tmp_path, pulumi_project):
+    """Another state directory (or target, or account) is another place: Pulumi's preview shows every
+    resource replaced, and the update makes them there and removes them from the old place, rather than
+    keeping state that names objects of the old place."""
+    stack_file = tmp_path / "demo_stack.py"
+    stack_file.write_text(STACK)
+    p = pulumi_project(stack_file, "memory")
+    p.up()
+    names = sorted(objects(tmp_path))
+    assert len(names) == 6
+
+    p.config("spcs-iac:stateDir", str(tmp_path / "elsewhere"))
+    steps = p.preview()
+    assert "same" not in steps and sorted(steps.get("replace", [])) == sorted(
+        n.replace("::", ":") for n in names), steps
+    p.up()
+    assert objects(tmp_path) == {}
+    moved = json.loads((tmp_path / "elsewhere" / "memory-target.json").read_text())["objects"]
+    assert sorted(moved) == names
+    assert set(p.preview()) <= {"same"}
+
+    # A setting that does not move the objects (the opt-in to drop containers) is no replacement.
+    p.config("spcs-iac:destroyAdopted", "true")
+    assert set(p.preview()) <= {"same"}
+
+
+GRANTS = """
+import spcs_iac.pulumi as spcs
+
+role = spcs.Role("role", name="G_ROLE")
+db = spcs.Database("db", name="G_DB")
+app = spcs.Schema("app", name="APP", database=db)
+pool = spcs.ComputePool("pool", name="G_POOL", instance_family="CPU_X64_XS")
+svc = spcs.Service("svc", name="SVC", database=db, compute_pool=pool, spec={
+    "containers": [{"name": "main", "image": "registry.example.com/app:1"}],
+    "endpoints": [{"name": "api", "port": 8080}]})
+fn = spcs.ServiceFunction("fn", name="FN", database=db, service=svc, endpoint="api", path="/f",
+                          arguments=[{"name": "x", "datatype": "INT"}], returns="INT")
+for label, on, privileges in [("on_db", db, ["USAGE"]), ("on_schema", app, ["USAGE"]),
+                              ("on_pool", pool, ["USAGE"]), ("on_fn", fn, ["USAGE"])]:
+    spcs.Grant(label, to=role, on=on, privileges=privileges)
+"""
+
+
+def test_a_grant_on_a_resource_takes_its_type_from_the_resources_kind(tmp_path, pulumi_project):
+    p = pulumi_project(program=GRANTS, target="memory")
+    steps = p.preview()
+    assert sorted(steps["create"]) == ["app", "db", "fn", "on_db", "on_fn", "on_pool", "on_schema", "pool",
+                                       "role", "svc"], steps
+    p.up()
+    assert {a for a in objects(tmp_path) if a.startswith("grant.")} == {
+        "grant.G_ROLE:DATABASE:G_DB", "grant.G_ROLE:SCHEMA:G_DB.APP", "grant.G_ROLE:COMPUTE POOL:G_POOL",
+        "grant.G_ROLE:FUNCTION:G_DB.PUBLIC.FN(NUMBER)"}
+    assert set(p.preview()) <= {"same"}

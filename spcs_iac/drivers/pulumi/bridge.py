@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from spcs_iac.drivers.pulumi.guards import refuse_unmanaged_drop
 from spcs_iac.drivers.pulumi.wire import UNKNOWN, Sealed, has_unknown, reveal, sealed_keys
 from spcs_iac.errors import SpcsIacError, StackValidationError
 from spcs_iac.model import identifiers as ids
@@ -91,6 +92,11 @@ class Checked:
     inputs: dict[str, Any]
     problems: list[str] = field(default_factory=list)  # one line each: object, field, given, allowed
     warnings: list[str] = field(default_factory=list)  # what the model warns about (not fatal)
+    resource: Resource | None = None  # the object, once its inputs are known and valid
+
+    @property
+    def address(self) -> str | None:
+        return self.resource.address if self.resource is not None else None
 
 
 def check(kind: str, news: dict[str, Any]) -> Checked:
@@ -114,7 +120,7 @@ def check(kind: str, news: dict[str, Any]) -> Checked:
     out = dict(news)
     if "spec" in out and not isinstance(out["spec"], Sealed):
         out["spec"] = declaration(r).get("spec", out["spec"])
-    return Checked(out, [], said)
+    return Checked(out, [], said, r)
 
 
 def _repository_paths(r: Resource) -> set[str]:
@@ -354,12 +360,21 @@ def update(op: Operation, kind: str, olds: dict[str, Any], news: dict[str, Any],
     return {**_state(kind, r, news, desired, _with_status(op, r, outputs)), WHERE: op.where}
 
 
-def delete(op: Operation, kind: str, olds: dict[str, Any], old_inputs: Mapping[str, Any] | None = None) -> None:
+def declared(kind: str, olds: Mapping[str, Any], old_inputs: Mapping[str, Any] | None = None) -> Resource:
+    """The object a resource's state declares."""
     data, _ = split_inputs(_old_inputs(olds, old_inputs))
-    r = build(kind, data)
+    return build(kind, data)
+
+
+def delete(op: Operation, kind: str, olds: dict[str, Any], old_inputs: Mapping[str, Any] | None = None, *,
+           managed: Mapping[str, Resource | None] | None = None, destroy_adopted: bool = False) -> None:
+    """Drop the object; a container holding what the program does not manage (``managed``: the objects
+    it declares or deletes) only with ``destroy_adopted``, as the CLI's plans."""
+    r = declared(kind, olds, old_inputs)
     before = reveal(olds.get(DESIRED)) or r.desired()
     change = Change(address=r.address, kind=kind, name=r.fqn, action=Action.DELETE,
                     prior=_entry(kind, r, before, olds), observed=dict(before))
+    refuse_unmanaged_drop(op.target, op.stack, change, r, managed or {}, destroy_adopted)
     op.target.delete(change, op.ctx())
 
 

@@ -10,8 +10,6 @@ errors reach the user as the same one-line messages the CLI prints, with no trac
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import threading
 import traceback
@@ -25,43 +23,20 @@ from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, plugin_pb2, provid
 
 from spcs_iac import __version__
 from spcs_iac.drivers.pulumi import bridge
-from spcs_iac.drivers.pulumi.wire import decode, encode, reveal, sealed_strings
+from spcs_iac.drivers.pulumi.config import CONFIG_KEYS, check_config, moved, read_config, stack_of, state_dir
+from spcs_iac.drivers.pulumi.guards import LocalNames
+from spcs_iac.drivers.pulumi.hidden import secret_values
+from spcs_iac.drivers.pulumi.wire import decode, encode, reveal
 from spcs_iac.errors import SpcsIacError
+from spcs_iac.model.base import Resource
 from spcs_iac.model.redact import scrub
 
 VERSION = __version__
 PACKAGE = "spcs-iac"
-# Provider configuration keys (`pulumi config set spcs-iac:KEY`, or arguments of spcs_iac.pulumi.Provider).
-CONFIG_KEYS = ("target", "stateDir", "stack", "connection", "password", "snowflake")
 _KIND = {"add": provider_pb2.PropertyDiff.ADD, "delete": provider_pb2.PropertyDiff.DELETE,
          "update": provider_pb2.PropertyDiff.UPDATE}
 _REPLACE_KIND = {"add": provider_pb2.PropertyDiff.ADD_REPLACE, "delete": provider_pb2.PropertyDiff.DELETE_REPLACE,
                  "update": provider_pb2.PropertyDiff.UPDATE_REPLACE}
-
-
-def read_config(variables: dict[str, str], args: dict[str, Any]) -> dict[str, Any]:
-    """Provider configuration from the request's typed args, else its string variables."""
-    out: dict[str, Any] = {}
-    for key in CONFIG_KEYS:
-        value = args.get(key)
-        if value is None:
-            value = variables.get(f"{PACKAGE}:config:{key}", variables.get(f"{PACKAGE}:{key}"))
-        if isinstance(value, str) and key == "snowflake":
-            try:
-                value = json.loads(value)
-            except ValueError:
-                raise SpcsIacError(f"provider configuration {PACKAGE}:snowflake must be an object of Snowflake "
-                                   f"connection options (account, user, host, ...), got text") from None
-        if value not in (None, ""):
-            out[key] = value
-    out.setdefault("target", "local")
-    return out
-
-
-def stack_of(urn: str) -> str:
-    """The Pulumi stack's name from a URN (urn:pulumi:STACK::PROJECT::TYPE::NAME)."""
-    parts = urn.split(":", 2)
-    return parts[2].split("::", 1)[0] if len(parts) == 3 and urn.startswith("urn:pulumi:") else "pulumi"
 
 
 class Servicer(provider_pb2_grpc.ResourceProviderServicer):
@@ -71,8 +46,20 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         if engine_address:
             self._engine = engine_pb2_grpc.EngineStub(grpc.insecure_channel(engine_address))
         self._lock = threading.Lock()
+        # The objects this run declares (Check) or deletes, by address: what the program manages, for a Delete
+        # to tell them from what a database, schema or stage holds besides.
+        self.managed: dict[str, Resource] = {}
+        self._names: tuple[str, LocalNames] | None = None
 
     # ---- plumbing -----------------------------------------------------------------------------------
+    def local_names(self) -> LocalNames:
+        """The local target's name check for this configuration (what the state directory has, read once)."""
+        where = state_dir(self.config)
+        with self._lock:
+            if self._names is None or self._names[0] != where:
+                self._names = (where, LocalNames(where))
+            return self._names[1]
+
     def log(self, urn: str, message: str, severity: int = engine_pb2.INFO) -> None:
         if self._engine is None:
             print(message, file=sys.stderr)
@@ -83,17 +70,19 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             pass
 
     def secrets_of(self, request: Any) -> list[str]:
-        """The secret values a request carries (and the connection password): never repeated in a message."""
+        """The secret values a request carries (and the connection password): never repeated in a message.
+        Names are not secret values, even when Pulumi hands them over as secrets (hidden.py)."""
         found = [str(self.config["password"])] if self.config.get("password") else []
         variables = getattr(request, "variables", None)  # Configure: `pulumi config` values, as text
         found += [v for k, v in dict(variables or {}).items() if k.endswith(":password") and v]
+        type_token = getattr(request, "type", "") or _type(getattr(request, "urn", ""))
         for name in ("news", "olds", "properties", "inputs", "old_inputs", "args"):
             try:
                 present = request.HasField(name)
             except ValueError:  # this request type has no such field
                 continue
             if present:
-                found += sealed_strings(decode(getattr(request, name)))
+                found += secret_values(type_token, decode(getattr(request, name)))
         return found
 
     def operation(self, urn: str, secrets: list[str]) -> bridge.Operation:
@@ -101,7 +90,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
 
         cfg = self.config
         stack = str(cfg.get("stack") or stack_of(urn))
-        options: dict[str, Any] = {"state_dir": os.path.abspath(str(cfg.get("stateDir") or ".spcs-iac"))}
+        options: dict[str, Any] = {"state_dir": state_dir(cfg)}
         if cfg["target"] != "local":
             options.update({k: v for k, v in (cfg.get("snowflake") or {}).items() if v not in (None, "")})
             if cfg.get("connection"):
@@ -136,21 +125,35 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         news = decode(request.news)
         failures = []
         try:
-            read_config({}, reveal({k: v for k, v in news.items() if k != "version"}))
+            check_config(read_config({}, reveal({k: v for k, v in news.items() if k != "version"})))
         except SpcsIacError as exc:
             failures.append(provider_pb2.CheckFailure(property="", reason=str(exc)))
         return provider_pb2.CheckResponse(inputs=request.news, failures=failures)
 
     def DiffConfig(self, request: Any, context: Any) -> provider_pb2.DiffResponse:
-        olds, news = reveal(decode(request.olds)), reveal(decode(request.news))
-        changed = sorted(k for k in CONFIG_KEYS if olds.get(k) != news.get(k))
-        return provider_pb2.DiffResponse(
-            changes=provider_pb2.DiffResponse.DIFF_SOME if changed else provider_pb2.DiffResponse.DIFF_NONE,
-            diffs=changed)
+        def body(_secrets: list[str]) -> provider_pb2.DiffResponse:
+            olds = reveal(decode(request.old_inputs if request.HasField("old_inputs") else request.olds))
+            news = reveal(decode(request.news))
+            changed = sorted(k for k in CONFIG_KEYS if olds.get(k) != news.get(k))
+            # Another target, account or state directory is another place: the objects Pulumi's state records
+            # are not there. As Pulumi's own providers do for such keys (the AWS provider for `region`, the
+            # Kubernetes provider for another cluster), the provider asks to be replaced, and Pulumi then
+            # replaces every resource it manages: each is created in the new place and deleted from the old
+            # one through the old configuration, and the preview shows it. What only says how to log in or
+            # what a delete may do (user, role, password, destroyAdopted) updates the provider in place; a
+            # move the target cannot make is refused (config.moved).
+            replaces = moved(olds, news, request.urn)
+            return provider_pb2.DiffResponse(
+                changes=provider_pb2.DiffResponse.DIFF_SOME if changed or replaces
+                else provider_pb2.DiffResponse.DIFF_NONE,
+                diffs=sorted(set(changed) | set(replaces)), replaces=replaces)
+
+        return self.run(context, request, body)
 
     def Configure(self, request: Any, context: Any) -> provider_pb2.ConfigureResponse:
         def body(_secrets: list[str]) -> provider_pb2.ConfigureResponse:
             self.config = read_config(dict(request.variables), reveal(decode(request.args)))
+            check_config(self.config)
             return provider_pb2.ConfigureResponse(acceptSecrets=True, supportsPreview=True, acceptResources=False)
 
         return self.run(context, request, body)
@@ -162,6 +165,12 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     def Check(self, request: Any, context: Any) -> provider_pb2.CheckResponse:
         def body(secrets: list[str]) -> provider_pb2.CheckResponse:
             checked = bridge.check(bridge.kind_of(request.type or _type(request.urn)), decode(request.news))
+            if checked.resource is not None:
+                with self._lock:
+                    self.managed[checked.resource.address] = checked.resource
+                    declared = set(self.managed)
+                if self.config.get("target") == "local":
+                    checked.problems += self.local_names().missing(checked.resource, declared)
             for warning in checked.warnings:
                 self.log(request.urn, scrub(warning, secrets), engine_pb2.WARNING)
             # property="": the engine would print the whole value; the message already names the field.
@@ -224,9 +233,19 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         def body(secrets: list[str]) -> empty_pb2.Empty:
             kind = bridge.kind_of(request.type or _type(request.urn))
             old_inputs = decode(request.old_inputs) if request.HasField("old_inputs") else None
+            olds = decode(request.properties)
+            try:
+                gone = bridge.declared(kind, olds, old_inputs)
+            except bridge.BadInputs:
+                gone = None
+            with self._lock:
+                if gone is not None:
+                    self.managed[gone.address] = gone
+                managed = dict(self.managed)
             op = self.operation(request.urn, secrets)
             try:
-                bridge.delete(op, kind, decode(request.properties), old_inputs)
+                bridge.delete(op, kind, olds, old_inputs, managed=managed,
+                              destroy_adopted=bool(self.config.get("destroyAdopted")))
             finally:
                 op.target.close()
             return empty_pb2.Empty()

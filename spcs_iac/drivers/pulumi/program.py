@@ -9,7 +9,8 @@ does: each object's declaration (and, as Pulumi secrets, the secret values it ne
 resource's inputs. Labels and records use the stack's name, as with the CLI. Provider configuration
 (``pulumi config set``): ``spcs-iac:target`` (local | snowflake; default: the stack's default target),
 ``spcs-iac:stateDir``, ``spcs-iac:connection``, ``spcs-iac:snowflake`` (connection options) and
-``spcs-iac:password`` (``--secret``).
+``spcs-iac:password`` (``--secret``), ``spcs-iac:destroyAdopted`` (``true``: a delete may drop a database, schema
+or stage holding what the stack does not manage).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def register_stack(stack: Stack, stack_ref: str | None = None, *, target: str | 
             f"{stack.name}-provider", target=target or config.get("target") or stack.default_target,
             state_dir=state_dir or config.get("stateDir"), stack=stack.name,
             connection=connection or config.get("connection"), password=config.get_secret("password"),
-            snowflake=config.get_object("snowflake"))
+            snowflake=config.get_object("snowflake"), destroy_adopted=config.get_bool("destroyAdopted"))
     index = stack.resources()
     created: dict[str, SpcsResource] = {}
     for r in resources_in_order(graph):

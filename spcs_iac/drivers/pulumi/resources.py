@@ -50,14 +50,18 @@ class Provider(pulumi.ProviderResource):
                  target: pulumi.Input[str] | None = None, state_dir: pulumi.Input[str] | None = None,
                  stack: pulumi.Input[str] | None = None, connection: pulumi.Input[str] | None = None,
                  password: pulumi.Input[str] | None = None,
-                 snowflake: pulumi.Input[dict[str, Any]] | None = None) -> None:
+                 snowflake: pulumi.Input[dict[str, Any]] | None = None,
+                 destroy_adopted: pulumi.Input[bool] | None = None) -> None:
         """``target``: local (default) or snowflake; ``state_dir``: where the local target keeps its data
         (default .spcs-iac); ``stack``: the name labels and records use (default: the Pulumi stack's);
         ``connection``: a connections.toml entry; ``password`` (kept a secret) and ``snowflake`` (account,
-        user, host, port, protocol, role, ...) complete or replace it."""
+        user, host, port, protocol, role, ...) complete or replace it; ``destroy_adopted``: let a delete
+        drop a database, schema or stage that holds what the program does not manage (as the CLI's
+        ``--destroy-adopted``)."""
         props = {"target": target, "stateDir": state_dir, "stack": stack, "connection": connection,
                  "password": pulumi.Output.secret(password) if password is not None else None,
-                 "snowflake": pulumi.Output.from_input(snowflake).apply(_json) if snowflake is not None else None}
+                 "snowflake": pulumi.Output.from_input(snowflake).apply(_json) if snowflake is not None else None,
+                 "destroyAdopted": destroy_adopted}
         super().__init__(PACKAGE, resource_name, props, _versioned(opts))
 
 
@@ -86,6 +90,10 @@ class SpcsResource(pulumi.CustomResource):
 
     def __init__(self, resource_name: str, opts: pulumi.ResourceOptions | None = None, **args: Any) -> None:
         cls = KINDS[self.kind]
+        on = args.get("on")
+        if self.kind == "grant" and isinstance(on, SpcsResource) and args.get("on_type") is None:
+            # What the model infers from an object (Grant._target: on.sql_type): the resource becomes a name.
+            args["on_type"] = KINDS[on.kind].sql_type
         sensitive = {_key(cls, d.name) for d in kind_props(cls) if d.prop.sensitive}
         secrets: list[dict[str, Any]] = []
         props: dict[str, Any] = {}

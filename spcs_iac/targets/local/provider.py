@@ -18,14 +18,20 @@ serve the CLI and work from the catalog alone, without the stack.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from spcs_iac.errors import Issue, ProviderError
 from spcs_iac.model import identifiers as ids
 from spcs_iac.model.base import Resource
 from spcs_iac.model.redact import scrub
-from spcs_iac.model.validate import NAMED_KINDS, PLACE_KINDS, named_references, unresolved_by_object
+from spcs_iac.model.validate import (
+    NAMED_KINDS,
+    PLACE_KINDS,
+    NamedReference,
+    named_references,
+    unresolved_by_object,
+)
 from spcs_iac.plan.model import Action, Change
 from spcs_iac.plan.target import ApplyContext, Observed, Provider, ReadRequest
 from spcs_iac.targets.local import gateway, naming, sensitive
@@ -42,6 +48,18 @@ from spcs_iac.targets.local.follow import follow as follow_logs
 from spcs_iac.targets.local.records import Catalog, Record, find_anywhere
 from spcs_iac.targets.local.registry import LocalRegistry
 from spcs_iac.targets.local.services import Services
+
+# What the local target checks that objects name: nothing exists there outside the stacks of its state directory.
+LOCAL_NAMED_KINDS = (*NAMED_KINDS, *PLACE_KINDS)
+
+
+def unresolved_names(refs: Iterable[NamedReference], exists: Callable[[str, str], bool]) -> dict[str, list[Issue]]:
+    """The issues for the named objects ``exists(kind, name)`` does not find, by naming object, as the local
+    target words them (its plans, ``validate``, and the Pulumi provider's check of one object at a time)."""
+    return unresolved_by_object(refs, exists, "the stack does not declare and the local target",
+                                hint=" (nothing exists on the local target outside the stacks of its state "
+                                "directory: declare it in the stack)")
+
 
 KIND_ALIASES = {"pool": "compute_pool", "compute pool": "compute_pool", "job": "job_service",
                 "function": "service_function"}
@@ -101,13 +119,10 @@ class LocalProvider(Provider):
         warehouses, roles and services objects live in, run on or belong to. On the local target nothing
         else exists (system roles and databases aside), so the apply would fail half-way, or, for a schema in
         a missing database, make what Snowflake refuses."""
-        refs = named_references(resources, (*NAMED_KINDS, *PLACE_KINDS))
+        refs = named_references(resources, LOCAL_NAMED_KINDS)
         if refs and elsewhere is None:
             elsewhere = self._other_stacks()
-        return unresolved_by_object(refs, lambda kind, name: f"{kind}.{name}" in (elsewhere or {}),
-                                    "the stack does not declare and the local target",
-                                    hint=" (nothing exists on the local target outside the stacks of its state "
-                                    "directory: declare it in the stack)")
+        return unresolved_names(refs, lambda kind, name: f"{kind}.{name}" in (elsewhere or {}))
 
     def _other_stacks(self) -> dict[str, tuple[str, Record]]:
         """What the other stacks of this state directory record, read once: address -> (stack, record)."""
