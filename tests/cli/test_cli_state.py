@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -102,24 +108,25 @@ def test_force_unlock_names_the_lock(tmp_path: Path) -> None:
     assert r.returncode == 0 and not lock.exists()
 
 
-def test_sigterm_finishes_what_is_in_flight_records_it_and_releases_the_lock(tmp_path: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
+def _slow_apply(tmp_path: Path, latency: str, until: Callable[[], bool]) -> subprocess.Popen[str]:
+    """``apply`` of the quickstart on the memory target in a process of its own, each operation taking
+    ``latency`` seconds, one at a time; returned once ``until()`` holds (or 30 s passed)."""
     from tests.cli.test_cli import ROOT
 
-    env = dict(os.environ, PYTHONPATH=str(ROOT), SPCS_IAC_STATE_DIR=str(tmp_path), MEMORY_TARGET_LATENCY="0.4",
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SPCS_IAC_STATE_DIR=str(tmp_path), MEMORY_TARGET_LATENCY=latency,
                SPCS_IAC_TARGETS="memory=tests.support.memory_provider:MemoryProvider")
     proc = subprocess.Popen([sys.executable, "-m", "spcs_iac", "apply", QUICKSTART, "-t", "memory", "--yes",
                              "--parallelism", "1"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    lock = tmp_path / "quickstart.memory.lock"
     deadline = time.monotonic() + 30
-    while not lock.exists() and time.monotonic() < deadline:
+    while not until() and time.monotonic() < deadline:
         time.sleep(0.05)
+    return proc
+
+
+def test_sigterm_finishes_what_is_in_flight_records_it_and_releases_the_lock(tmp_path: Path) -> None:
+    lock = tmp_path / "quickstart.memory.lock"
+    proc = _slow_apply(tmp_path, "0.4", lock.exists)
     time.sleep(1.0)  # a few operations done, one in flight
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
@@ -133,23 +140,9 @@ def test_sigterm_finishes_what_is_in_flight_records_it_and_releases_the_lock(tmp
 
 
 def test_a_second_interrupt_does_not_claim_the_work_in_flight_finished(tmp_path: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    from tests.cli.test_cli import ROOT
-
-    env = dict(os.environ, PYTHONPATH=str(ROOT), SPCS_IAC_STATE_DIR=str(tmp_path), MEMORY_TARGET_LATENCY="3",
-               SPCS_IAC_TARGETS="memory=tests.support.memory_provider:MemoryProvider")
-    proc = subprocess.Popen([sys.executable, "-m", "spcs_iac", "apply", QUICKSTART, "-t", "memory", "--yes",
-                             "--parallelism", "1"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
     journal = tmp_path / "quickstart.memory.journal"
-    deadline = time.monotonic() + 30
-    while not (journal.exists() and journal.stat().st_size) and time.monotonic() < deadline:
-        time.sleep(0.05)  # the first operation has started (its intent is written)
+    # Returned once the first operation has started (its intent is written).
+    proc = _slow_apply(tmp_path, "3", lambda: journal.exists() and journal.stat().st_size > 0)
     proc.send_signal(signal.SIGINT)
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)  # while the first one waits for what is in flight

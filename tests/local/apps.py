@@ -190,3 +190,20 @@ def make_stack(name: str, ctx: dict[str, Path], *, mode: str = "test", job_exit:
     ))
     return stack, {"db": db, "pool": pool, "repo": repo, "img_a": img_a, "svc_a": svc_a, "svc_b": svc_b, "job": job,
                    "fn": fn}
+
+
+PREBUILT = f"docker.io/{BASE_IMAGE}"  # a full reference to the base image: used as it is, no build
+
+
+def one_service_stack(name: str, service: str, container: dict[str, Any],
+                      endpoints: list[dict[str, Any]] | None = None) -> tuple[Stack, Service]:
+    """A stack of a database, a pool and one service of one container running the base image."""
+    stack = Stack(name)
+    prefix = name.upper().replace("-", "_")
+    db = stack.add(Database(name=f"{prefix}_DB"))
+    pool = stack.add(ComputePool(name=f"{prefix}_POOL", instance_family="CPU_X64_XS"))
+    spec: dict[str, Any] = {"containers": [{"image": PREBUILT, **container}]}
+    if endpoints:
+        spec["endpoints"] = endpoints
+    svc = stack.add(Service(name=service, database=db, compute_pool=pool, spec={"spec": spec}))
+    return stack, svc

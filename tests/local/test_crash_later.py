@@ -10,25 +10,19 @@ from typing import Any
 
 import pytest
 
-from spcs_iac import ComputePool, Database, Service, Stack
+from spcs_iac import Service, Stack
 from spcs_iac.drivers import api
 from spcs_iac.plan.render import change_lines
-from tests.local.conftest import BASE_IMAGE, cli, unique
+from tests.local.apps import one_service_stack
+from tests.local.conftest import cli, unique
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-IMAGE = f"docker.io/{BASE_IMAGE}"  # a full reference: used as it is, no build
 CRASH_LATER = "echo up; sleep 4; echo crash; exit 2"
 
 
 def crashing_stack(name: str) -> tuple[Stack, Service]:
-    stack = Stack(name)
-    prefix = name.upper().replace("-", "_")
-    db = stack.add(Database(name=f"{prefix}_DB"))
-    pool = stack.add(ComputePool(name=f"{prefix}_POOL", instance_family="CPU_X64_XS"))
-    svc = stack.add(Service(name="LATER", database=db, compute_pool=pool, spec={"spec": {
-        "containers": [{"name": "app", "image": IMAGE, "command": ["sh", "-c", CRASH_LATER]}]}}))
-    return stack, svc
+    return one_service_stack(name, "LATER", {"name": "app", "command": ["sh", "-c", CRASH_LATER]})
 
 
 def assert_not_ready_error(error: str, fqn: str) -> None:

@@ -10,26 +10,18 @@ from typing import Any
 
 import pytest
 
-from spcs_iac import ComputePool, Database, Service, Stack
+from spcs_iac import Service, Stack
 from spcs_iac.drivers import api
 from spcs_iac.drivers.cli.main import guarded
-from tests.local.conftest import BASE_IMAGE, cli, unique
+from tests.local.apps import one_service_stack
+from tests.local.conftest import cli, unique
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-IMAGE = f"docker.io/{BASE_IMAGE}"  # a full reference: used as it is, no build
-
-
 def web_stack(name: str) -> tuple[Stack, Service]:
-    stack = Stack(name)
-    prefix = name.upper().replace("-", "_")
-    db = stack.add(Database(name=f"{prefix}_DB"))
-    pool = stack.add(ComputePool(name=f"{prefix}_POOL", instance_family="CPU_X64_XS"))
-    svc = stack.add(Service(name="WEB", database=db, compute_pool=pool, spec={"spec": {
-        "containers": [{"name": "main", "image": IMAGE, "command": ["python3", "-m", "http.server", "8080"],
-                        "readinessProbe": {"port": 8080, "path": "/"}}],
-        "endpoints": [{"name": "site", "port": 8080, "public": True}]}}))
-    return stack, svc
+    return one_service_stack(name, "WEB", {
+        "name": "main", "command": ["python3", "-m", "http.server", "8080"],
+        "readinessProbe": {"port": 8080, "path": "/"}}, endpoints=[{"name": "site", "port": 8080, "public": True}])
 
 
 def test_a_taken_endpoint_port_is_named_on_resume_and_apply(state_dir: Path, docker_client: Any) -> None:

@@ -9,26 +9,19 @@ from typing import Any
 
 import pytest
 
-from spcs_iac import ComputePool, Database, Service, Stack
+from spcs_iac import Service, Stack
 from spcs_iac.drivers import api
 from spcs_iac.targets.local.provider import LocalProvider
-from tests.local.conftest import BASE_IMAGE, unique
+from tests.local.apps import one_service_stack
+from tests.local.conftest import unique
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-IMAGE = f"docker.io/{BASE_IMAGE}"  # a full reference: used as it is, no build
-
 
 def never_ready(name: str) -> tuple[Stack, Service]:
-    stack = Stack(name)
-    prefix = name.upper().replace("-", "_")
-    db = stack.add(Database(name=f"{prefix}_DB"))
-    pool = stack.add(ComputePool(name=f"{prefix}_POOL", instance_family="CPU_X64_XS"))
-    svc = stack.add(Service(name="PROBED", database=db, compute_pool=pool, spec={"spec": {
-        "containers": [{"name": "app", "image": IMAGE, "command": ["python3", "-m", "http.server", "8080"],
-                        "readinessProbe": {"port": 8080, "path": "/nope-never"}}],
-        "endpoints": [{"name": "api", "port": 8080}]}}))
-    return stack, svc
+    return one_service_stack(name, "PROBED", {
+        "name": "app", "command": ["python3", "-m", "http.server", "8080"],
+        "readinessProbe": {"port": 8080, "path": "/nope-never"}}, endpoints=[{"name": "api", "port": 8080}])
 
 
 def test_a_service_taken_back_is_waited_for_until_ready(state_dir: Path, docker_client: Any) -> None:
