@@ -280,6 +280,14 @@ class Volume(NamesObject):
     def _name(cls, v: str) -> str:
         return _spec_name(v, "volume")
 
+    @classmethod
+    def _naming(cls, data: dict[str, Any], key: str, obj: Resource) -> dict[str, Any]:
+        # A declared Stage as the source mounts it the current way (source: stage, stageConfig.name); the
+        # "@stage" source is the deprecated stage mount (reference §14.4).
+        if data.get("stage_config") or data.get("stageConfig"):
+            return super()._naming(data, key, obj)
+        return {**data, key: "stage", "stage_config": {"name": obj}}
+
     @field_validator("source", mode="before")
     @classmethod
     def _source_form(cls, v: Any) -> Any:

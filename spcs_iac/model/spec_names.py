@@ -43,11 +43,16 @@ class NamesObject(SpecModel):
             for key in {cls.names_field, to_camel(cls.names_field)}:
                 value = data.get(key)
                 if isinstance(value, Resource) and value.kind == cls.names_kind:
-                    found, data = value, {**data, key: cls.names_prefix + value.fqn}
+                    found, data = value, cls._naming(data, key, value)
         model = handler(data)
         if found is not None:  # an instance passed again comes through without data: keep what it has
             model._declared = found
         return model
+
+    @classmethod
+    def _naming(cls, data: dict[str, Any], key: str, obj: Resource) -> dict[str, Any]:
+        """``data`` with the declared object ``obj`` given for ``key`` replaced by what the spec says."""
+        return {**data, key: cls.names_prefix + obj.fqn}
 
     @property
     def declared(self) -> Resource | None:

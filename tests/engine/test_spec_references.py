@@ -38,7 +38,7 @@ def objects() -> tuple[Database, ComputePool, Secret, Stage]:
 
 
 def spec(secret: Any, source: Any, config: Any = None) -> ServiceSpec:
-    volumes = [Volume(name="data", source=source)]
+    volumes = [Volume(name="data", source=source) if not isinstance(source, dict) else Volume(name="data", **source)]
     if config is not None:
         volumes.append(Volume(name="more", source="stage", stage_config=StageConfig(name=config)))
     return ServiceSpec(
@@ -55,14 +55,17 @@ def service(kind: type, db: Database, pool: ComputePool, s: ServiceSpec) -> Any:
 def test_a_declared_secret_or_stage_renders_as_its_qualified_name() -> None:
     db, pool, secret, stage = objects()
     from_objects = service(Service, db, pool, spec(secret, stage, stage))
-    from_names = service(Service, db, pool, spec("APP_DB.PUBLIC.AUD_SECRET", "@APP_DB.FILES.VOL",
-                                                 "@APP_DB.FILES.VOL"))
+    # A Stage as a volume's source mounts it the current way: source "stage" and stageConfig.name (the
+    # "@stage" source is the deprecated stage mount).
+    current = {"source": "stage", "stage_config": StageConfig(name="@APP_DB.FILES.VOL")}
+    from_names = service(Service, db, pool, spec("APP_DB.PUBLIC.AUD_SECRET", current, "@APP_DB.FILES.VOL"))
     assert from_objects.spec_document() == from_names.spec_document()
     assert from_objects.spec_fingerprint() == from_names.spec_fingerprint()
     document = from_objects.spec_document()["spec"]
     assert document["containers"][0]["secrets"][0]["snowflakeSecret"] == "APP_DB.PUBLIC.AUD_SECRET"
-    assert [v.get("source") for v in document["volumes"]] == ["@APP_DB.FILES.VOL", "stage"]
-    assert document["volumes"][1]["stageConfig"] == {"name": "@APP_DB.FILES.VOL"}
+    assert [v.get("source") for v in document["volumes"]] == ["stage", "stage"]
+    assert document["volumes"][0]["stageConfig"] == document["volumes"][1]["stageConfig"] == {
+        "name": "@APP_DB.FILES.VOL"}
     # A name needing quotes is written quoted, as the user would have to write it.
     quoted = Secret(name='"api key"', database=db, type="GENERIC_STRING", secret_string="x")
     assert ContainerSecret(snowflake_secret=quoted, directory_path="/s").dump()["snowflakeSecret"] \
@@ -92,14 +95,15 @@ def test_the_validator_sees_a_declared_object_as_it_sees_its_name() -> None:
     """Given only the service, the secret and the stage it uses are named the same whichever form it uses."""
     db, pool, secret, stage = objects()
     by_object = service(Service, db, pool, spec(secret, stage, stage))
-    by_name = service(Service, db, pool, spec("APP_DB.PUBLIC.AUD_SECRET", "@APP_DB.FILES.VOL", "@APP_DB.FILES.VOL"))
+    current = {"source": "stage", "stage_config": StageConfig(name="@APP_DB.FILES.VOL")}
+    by_name = service(Service, db, pool, spec("APP_DB.PUBLIC.AUD_SECRET", current, "@APP_DB.FILES.VOL"))
 
     def seen(svc: Service) -> list[tuple[str, str, str]]:
         return [(r.field, r.kind, r.name) for r in named_references([svc])]
 
     assert seen(by_object) == seen(by_name) == [
         ("spec.containers[0].secrets[0].snowflakeSecret", "secret", "APP_DB.PUBLIC.AUD_SECRET"),
-        ("spec.volumes[0].source", "stage", "APP_DB.FILES.VOL"),
+        ("spec.volumes[0].stageConfig.name", "stage", "APP_DB.FILES.VOL"),
         ("spec.volumes[1].stageConfig.name", "stage", "APP_DB.FILES.VOL"),
     ]
     assert {t.address for _f, _k, t in by_object.references() if not isinstance(t, str)} >= {
