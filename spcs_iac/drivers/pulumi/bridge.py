@@ -345,6 +345,20 @@ def create(op: Operation, kind: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {**_state(kind, r, inputs, desired, _with_status(op, r, dict(outputs))), WHERE: op.where}
 
 
+def made_anyway(op: Operation, kind: str, inputs: dict[str, Any]) -> dict[str, Any] | None:
+    """After a failed create: the resource's state if the object exists all the same (a service whose
+    containers started but never became READY), for Pulumi to keep track of it; None if nothing was made."""
+    data, _ = split_inputs(inputs)
+    r = build(kind, data)
+    try:
+        found = op.target.read([ReadRequest(r.address, kind, r.fqn, r, None)]).get(r.address)
+    except SpcsIacError:
+        return None
+    if found is None:
+        return None
+    return {**_state(kind, r, inputs, r.desired(), dict(found.outputs)), WHERE: op.where}
+
+
 def update(op: Operation, kind: str, olds: dict[str, Any], news: dict[str, Any],
            old_inputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
     verdict = compare(kind, olds, news, old_inputs)
@@ -354,8 +368,11 @@ def update(op: Operation, kind: str, olds: dict[str, Any], news: dict[str, Any],
     before = reveal(olds.get(DESIRED)) or {}
     r.keep_secret_digests(before)
     desired = r.renew_legacy_digests(r.desired())
+    # Pulumi updates a resource with nothing changed only when its create failed half-way (an
+    # initialization error): the update then finishes it, as the create would have (a service waits for READY).
     change = Change(address=r.address, kind=kind, name=r.fqn, action=Action.UPDATE, fields=verdict.fields,
-                    resource=r, prior=_entry(kind, r, before, olds), observed=dict(before), desired=desired)
+                    resource=r, prior=_entry(kind, r, before, olds), observed=dict(before), desired=desired,
+                    finishing=not verdict.fields)
     outputs = {**(reveal(olds.get("outputs")) or {}), **(op.target.update(change, op.ctx()) or {})}
     return {**_state(kind, r, news, desired, _with_status(op, r, outputs)), WHERE: op.where}
 

@@ -113,6 +113,8 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             return body(secrets)
         except SpcsIacError as exc:
             context.abort(grpc.StatusCode.UNKNOWN, scrub(str(exc), secrets))
+        except Answered:
+            raise  # the response is set already
         except Exception as exc:  # an unexpected failure: the message, and the traceback in the plugin log
             print(scrub(traceback.format_exc(), secrets), file=sys.stderr)
             context.abort(grpc.StatusCode.UNKNOWN, scrub(f"spcs-iac provider: {type(exc).__name__}: {exc}", secrets))
@@ -206,7 +208,13 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
                 return provider_pb2.CreateResponse(id=str(state.get("address") or ""), properties=encode(state))
             op = self.operation(request.urn, secrets)
             try:
-                state = bridge.create(op, kind, inputs)
+                try:
+                    state = bridge.create(op, kind, inputs)
+                except SpcsIacError as exc:
+                    made = bridge.made_anyway(op, kind, inputs)
+                    if made is None:
+                        raise
+                    init_failed(context, made, scrub(str(exc), secrets))
             finally:
                 op.target.close()
             return provider_pb2.CreateResponse(id=state["address"], properties=encode(state))
@@ -268,6 +276,33 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             return provider_pb2.ReadResponse(id=request.id, properties=encode(state), inputs=encode(inputs))
 
         return self.run(context, request, body)
+
+
+class Answered(Exception):  # noqa: N818 - not an error of ours: the RPC ended with the response set
+    """The RPC was ended with a response of its own (``init_failed``)."""
+
+
+class _RichStatus(grpc.Status):
+    def __init__(self, code: grpc.StatusCode, details: str, trailing_metadata: tuple[tuple[str, bytes], ...]) -> None:
+        self.code, self.details, self.trailing_metadata = code, details, trailing_metadata
+
+
+def init_failed(context: grpc.ServicerContext, state: dict[str, Any], message: str) -> None:
+    """Fail a create whose object exists all the same (half-made): Pulumi records it with this error and
+    updates it on the next `pulumi up` (or deletes it on destroy), instead of losing track of it. The error
+    carries ``ErrorResourceInitFailed`` as the gRPC status details, as Pulumi's providers send it."""
+    from google.protobuf import any_pb2
+    from google.rpc import status_pb2
+
+    detail = any_pb2.Any()
+    detail.Pack(provider_pb2.ErrorResourceInitFailed(id=str(state["address"]), properties=encode(state),
+                                                     reasons=[message]))
+    rich = status_pb2.Status(code=grpc.StatusCode.UNKNOWN.value[0], message=message, details=[detail])
+    try:
+        context.abort_with_status(_RichStatus(grpc.StatusCode.UNKNOWN, message,
+                                              (("grpc-status-details-bin", rich.SerializeToString()),)))
+    except Exception:  # grpc ends the RPC by raising a bare Exception
+        raise Answered() from None
 
 
 def _type(urn: str) -> str:
