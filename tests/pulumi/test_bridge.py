@@ -145,3 +145,16 @@ def test_pulumi_stack_lookup_reads_the_exported_state() -> None:
     [found] = objects({"deployment": {"resources": [res, {"type": "pulumi:pulumi:Stack"}]}})
     assert (found.stack, found.address, found.entry.kind, found.entry.name) == (
         "st", "service.D.PUBLIC.S", "service", "D.PUBLIC.S")
+
+
+def test_a_spec_waiting_for_a_rebuilt_image_leaves_the_services_identity_known_in_a_preview() -> None:
+    # Only the image reference is unknown (the image is being rebuilt): the service's address, name and
+    # reference stay known, so a function calling it is not shown as changing; an unknown name still is.
+    spec = {"spec": {"containers": [{"name": "main", "image": UNKNOWN}], "endpoints": [{"name": "api", "port": 80}]}}
+    inputs = {"name": "API", "database": "DB", "compute_pool": "POOL", "spec": spec}
+    state = bridge.preview_state("service", inputs)
+    assert (state["address"], state["fqn"], state["ref"]) == ("service.DB.PUBLIC.API", "DB.PUBLIC.API",
+                                                              "DB.PUBLIC.API")
+    assert state["spec"] is spec  # what the engine shows is what it gave: still unknown inside
+    unknown_name = bridge.preview_state("service", {**inputs, "name": UNKNOWN})
+    assert unknown_name["address"] is UNKNOWN and unknown_name["ref"] is UNKNOWN

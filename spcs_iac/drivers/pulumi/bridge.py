@@ -290,6 +290,10 @@ def preview_state(kind: str, inputs: dict[str, Any]) -> dict[str, Any]:
     """Outputs during a preview: identity when known, everything the apply computes unknown."""
     data, _ = split_inputs(inputs)
     out = dict(inputs)
+    if "spec" in data and has_unknown(data["spec"]) and not has_unknown({k: v for k, v in data.items() if k != "spec"}):
+        # Only the spec waits for other resources (an image being rebuilt): the object's identity does not,
+        # so dependents naming it (a function on the service) stay unchanged in the preview.
+        data = {**data, "spec": _stand_in(data["spec"])}
     try:
         r = None if has_unknown(data) else build(kind, data)
     except BadInputs:
@@ -301,6 +305,18 @@ def preview_state(kind: str, inputs: dict[str, Any]) -> dict[str, Any]:
     for key in ("outputs", *TARGET_OUTPUTS):
         out[key] = UNKNOWN
     return out
+
+
+def _stand_in(value: Any) -> Any:
+    """``value`` with each unknown replaced by text valid as an image reference, to build the object for its
+    identity alone (a value that must be something else fails the build: the identity is then unknown)."""
+    if value is UNKNOWN:
+        return "preview.invalid/unknown:unknown"
+    if isinstance(value, dict):
+        return {k: _stand_in(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_stand_in(v) for v in value]
+    return value
 
 
 def _bind_secret_values(op: Operation, bag: Mapping[str, Mapping[str, str]], r: Resource) -> None:
