@@ -158,3 +158,15 @@ def test_a_spec_waiting_for_a_rebuilt_image_leaves_the_services_identity_known_i
     assert state["spec"] is spec  # what the engine shows is what it gave: still unknown inside
     unknown_name = bridge.preview_state("service", {**inputs, "name": UNKNOWN})
     assert unknown_name["address"] is UNKNOWN and unknown_name["ref"] is UNKNOWN
+
+
+def test_pulumi_import_says_it_is_not_supported_and_what_to_do_instead() -> None:
+    # `pulumi import` reads an object by its id alone: before, the message was "name: required field is missing".
+    try:
+        bridge.read(None, "compute_pool", {}, None)  # type: ignore[arg-type]
+    except bridge.BadInputs as exc:
+        text = str(exc)
+    else:
+        raise AssertionError("a read with nothing known of the object succeeded")
+    assert "pulumi import is not supported" in text and "spcs-iac apply --adopt" in text, text
+    assert "required field" not in text

@@ -419,6 +419,10 @@ def read(op: Operation, kind: str, olds: dict[str, Any], old_inputs: Mapping[str
     when there is some: a refresh of unchanged objects returns exactly what Pulumi has."""
     inputs = _old_inputs(olds, old_inputs)
     data, _ = split_inputs(inputs)
+    if not data:  # `pulumi import`, or import_=: nothing known of the object but its id
+        raise BadInputs(f"{KINDS[kind].__name__}: pulumi import is not supported by the spcs-iac provider. To take "
+                        "over an existing object, declare it in a stack file and run `spcs-iac apply --adopt` "
+                        "(or `spcs-iac import STACK ADDRESS`)")
     cls = KINDS[kind]
     r = build(kind, data)
     recorded = reveal(olds.get(DESIRED)) or r.desired()
