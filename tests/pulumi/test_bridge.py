@@ -170,3 +170,16 @@ def test_pulumi_import_says_it_is_not_supported_and_what_to_do_instead() -> None
         raise AssertionError("a read with nothing known of the object succeeded")
     assert "pulumi import is not supported" in text and "spcs-iac apply --adopt" in text, text
     assert "required field" not in text
+
+
+def test_a_diff_names_the_inputs_a_change_comes_from(tmp_path: Any) -> None:
+    # A replace forced by another repository names "repository", not "name"; an image whose context files
+    # changed names "context", not its build hash (which is no input).
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    image = {"name": "app", "tag": "v1", "repository": "D.PUBLIC.R", "context": str(tmp_path)}
+    olds = applied("image", image)
+    moved = bridge.compare("image", olds, {**image, "repository": "D.PUBLIC.OTHER"})
+    assert moved.replaces == ["repository"] and "repository" in moved.detailed and "name" not in moved.detailed
+    (tmp_path / "app.py").write_text("print(2)\n")
+    rebuilt = bridge.compare("image", olds, image)
+    assert rebuilt.changed and set(rebuilt.detailed) == {"context"}, rebuilt.detailed

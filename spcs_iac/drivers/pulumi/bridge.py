@@ -205,9 +205,10 @@ def _verdict(cls: type[Resource], fields: list[FieldChange], old_data: Mapping[s
              new_data: Mapping[str, Any], unknown: set[str], drifted: set[str]) -> Verdict:
     v = Verdict(fields)
     for f in fields:
-        key = input_key(cls, f.name)
+        keys = _inputs_behind(cls, f, old_data, new_data)
+        key = keys[0]
         if f.forces_replace:
-            v.replaces.append(key)
+            v.replaces.extend(keys)
         if f.name in drifted and old_data.get(key) == new_data.get(key):
             # The declaration did not move, the target did: show what a refresh found there.
             v.detailed[OBSERVED] = ("delete", f.forces_replace or v.detailed.get(OBSERVED, ("", False))[1])
@@ -228,10 +229,27 @@ def _verdict(cls: type[Resource], fields: list[FieldChange], old_data: Mapping[s
                 continue
         kind = "add" if f.before is None and not f.known_after_apply else "delete" if (
             f.after is None and not f.known_after_apply) else "update"
-        v.detailed[key] = (kind, f.forces_replace)
+        for each in keys:
+            v.detailed[each] = (kind, f.forces_replace)
         if f.known_after_apply:
             v.lines.append(f"{key}: known after apply")
     return v
+
+
+# Inputs that make an object's name: another value is another object (the "name" field change stands for them).
+NAMING_INPUTS = ("name", "database", "schema", "repository")
+
+
+def _inputs_behind(cls: type[Resource], f: FieldChange, old_data: Mapping[str, Any],
+                   new_data: Mapping[str, Any]) -> list[str]:
+    """The inputs a field change comes from, as Pulumi shows them: a new name from whichever naming inputs
+    changed (an image's repository), an image's build inputs from its context (its files changed)."""
+    if f.name == "name" and f.forces_replace:
+        moved = [k for k in NAMING_INPUTS if k in new_data and old_data.get(k) != new_data.get(k)]
+        return moved or [input_key(cls, f.name)]
+    if f.name == "build_hash" and "context" in new_data:
+        return ["context"]
+    return [input_key(cls, f.name)]
 
 
 def _short(value: Any) -> str:
