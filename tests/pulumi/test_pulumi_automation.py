@@ -66,7 +66,11 @@ def test_inline_program_with_the_automation_api(tmp_path: Path) -> None:
     lines = [line.strip() for line in str(failed.value).splitlines() if "BOGUS" in line]
     assert lines and all("NetworkRule 'AUTO_RULE': type: Input should be 'IPV4', 'IPV6'" in line
                          and line.endswith("(given: 'BOGUS')") for line in lines), lines
-    assert "Traceback" not in str(failed.value)
+    # Nothing of the provider's own: when the engine stops at the refused input, Pulumi's Python SDK may
+    # print a traceback of the program's cancelled registrations ("context canceled"), depending on which
+    # were in flight; none comes from spcs-iac.
+    text = str(failed.value)
+    assert "spcs_iac/" not in text and ("Traceback" not in text or "context canceled" in text), text
 
     stack(program(300)).destroy()
     assert json.loads((tmp_path / "spcs" / "memory-target.json").read_text())["objects"] == {}

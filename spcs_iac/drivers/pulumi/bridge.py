@@ -306,16 +306,8 @@ def _typed_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
 
 def preview_state(kind: str, inputs: dict[str, Any]) -> dict[str, Any]:
     """Outputs during a preview: identity when known, everything the apply computes unknown."""
-    data, _ = split_inputs(inputs)
     out = dict(inputs)
-    if "spec" in data and has_unknown(data["spec"]) and not has_unknown({k: v for k, v in data.items() if k != "spec"}):
-        # Only the spec waits for other resources (an image being rebuilt): the object's identity does not,
-        # so dependents naming it (a function on the service) stay unchanged in the preview.
-        data = {**data, "spec": _stand_in(data["spec"])}
-    try:
-        r = None if has_unknown(data) else build(kind, data)
-    except BadInputs:
-        r = None
+    r = identified(kind, inputs)
     if r is not None:
         out.update({"address": r.address, "fqn": r.fqn, "ref": r.fqn if kind != "image" else UNKNOWN})
     else:
@@ -323,6 +315,21 @@ def preview_state(kind: str, inputs: dict[str, Any]) -> dict[str, Any]:
     for key in ("outputs", *TARGET_OUTPUTS):
         out[key] = UNKNOWN
     return out
+
+
+def identified(kind: str, inputs: Mapping[str, Any]) -> Resource | None:
+    """The object, built for its identity alone (address, name), when that is known: while only the spec
+    waits for other resources (an image being built), the identity does not, so dependents naming it (a
+    function on the service) stay unchanged in a preview and find it declared. None when it is unknown."""
+    data, _ = split_inputs(inputs)
+    if "spec" in data:
+        data = {**data, "spec": _stand_in(data["spec"])}
+    if has_unknown(data):
+        return None
+    try:
+        return build(kind, data)
+    except BadInputs:
+        return None
 
 
 def _stand_in(value: Any) -> Any:

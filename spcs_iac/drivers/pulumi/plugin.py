@@ -49,6 +49,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         # The objects this run declares (Check) or deletes, by address: what the program manages, for a Delete
         # to tell them from what a database, schema or stage holds besides.
         self.managed: dict[str, Resource] = {}
+        self.identities: set[str] = set()  # objects declared whose other inputs are not known yet (a preview)
         self._names: tuple[str, LocalNames] | None = None
 
     # ---- plumbing -----------------------------------------------------------------------------------
@@ -166,13 +167,18 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     # ---- resources ------------------------------------------------------------------------------------
     def Check(self, request: Any, context: Any) -> provider_pb2.CheckResponse:
         def body(secrets: list[str]) -> provider_pb2.CheckResponse:
-            checked = bridge.check(bridge.kind_of(request.type or _type(request.urn)), decode(request.news))
+            kind = bridge.kind_of(request.type or _type(request.urn))
+            news = decode(request.news)
+            checked = bridge.check(kind, news)
             if checked.resource is not None:
                 with self._lock:
                     self.managed[checked.resource.address] = checked.resource
-                    declared = set(self.managed)
+                    declared = set(self.managed) | self.identities
                 if self.config.get("target") == "local":
                     checked.problems += self.local_names().missing(checked.resource, declared)
+            elif (identity := bridge.identified(kind, news)) is not None:
+                with self._lock:  # checked once the rest is known; declared already for what names it
+                    self.identities.add(identity.address)
             for warning in checked.warnings:
                 self.log(request.urn, scrub(warning, secrets), engine_pb2.WARNING)
             # property="": the engine would print the whole value; the message already names the field.
