@@ -23,7 +23,7 @@ from spcs_iac.plan.model import Change, Plan
 from spcs_iac.plan.target import Provider
 from spcs_iac.targets.local import naming
 from spcs_iac.targets.local.provider import LOCAL_NAMED_KINDS, unresolved_names
-from spcs_iac.targets.local.records import Catalog
+from spcs_iac.targets.local.records import catalogs
 
 DESTROY_OPT_IN = ("set the provider's destroyAdopted to true (pulumi config set spcs-iac:destroyAdopted true, "
                   "or spcs_iac.pulumi.Provider(destroy_adopted=True))")
@@ -58,8 +58,7 @@ class LocalNames:
         """Addresses every stack of the state directory (this one included: what earlier runs made) has."""
         with self._lock:
             if self._there is None:
-                self._there = {address for path in self.root.glob("catalog-*.json")
-                               for address in Catalog(self.root, path.name[len("catalog-"):-len(".json")]).load()}
+                self._there = {address for catalog in catalogs(self.root) for address in catalog.load()}
             return self._there
 
     def missing(self, r: Resource, declared: Collection[str]) -> list[str]:

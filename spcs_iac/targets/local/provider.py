@@ -45,7 +45,7 @@ from spcs_iac.targets.local.adapters import (
 )
 from spcs_iac.targets.local.dockerhost import DockerHost
 from spcs_iac.targets.local.follow import follow as follow_logs
-from spcs_iac.targets.local.records import Catalog, Record, find_anywhere
+from spcs_iac.targets.local.records import Catalog, Record, catalogs, find_anywhere
 from spcs_iac.targets.local.registry import LocalRegistry
 from spcs_iac.targets.local.services import Services
 
@@ -101,8 +101,7 @@ class LocalProvider(Provider):
     def _registry_in_use(self) -> bool:
         """Whether any stack of the state directory still has a repository or an image."""
         held = set(kinds_backed_by(Backing.REGISTRY))
-        return any(rec.get("kind") in held for path in self.root.glob("catalog-*.json")
-                   for rec in Catalog(self.root, path.name[len("catalog-"):-len(".json")]).load().values())
+        return any(rec.get("kind") in held for catalog in catalogs(self.root) for rec in catalog.load().values())
 
     # ---- references to undeclared objects -----------------------------------------------------------
     def check_references(self, resources: Iterable[Resource]) -> list[Issue]:
@@ -127,11 +126,10 @@ class LocalProvider(Provider):
     def _other_stacks(self) -> dict[str, tuple[str, Record]]:
         """What the other stacks of this state directory record, read once: address -> (stack, record)."""
         out: dict[str, tuple[str, Record]] = {}
-        for path in sorted(self.root.glob("catalog-*.json")):
-            if path.name != self.catalog.path.name:
-                stack = path.name[len("catalog-"):-len(".json")]
-                for address, rec in Catalog(self.root, stack).load().items():
-                    out.setdefault(address, (str(rec.get("stack") or stack), rec))
+        for catalog in catalogs(self.root):
+            if catalog.path != self.catalog.path:
+                for address, rec in catalog.load().items():
+                    out.setdefault(address, (str(rec.get("stack") or catalog.stack), rec))
         return out
 
     def _held_elsewhere(self, req: ReadRequest, stack: str, rec: Record) -> Observed | None:

@@ -81,6 +81,12 @@ def _read(path: Path) -> dict[str, Record]:
     return dict(data.get("objects", {}))
 
 
+def catalogs(root: Path) -> Iterator[Catalog]:
+    """The catalog of every stack of a local state directory, in the order of their names."""
+    for path in sorted(root.glob("catalog-*.json")):
+        yield Catalog(root, path.name[len("catalog-"):-len(".json")])
+
+
 def find_anywhere(root: Path, address: str, prefer: Catalog | None = None) -> Record | None:
     """A record by address in this stack's catalog, else in any other stack's catalog of the state dir
     (a service may use a pool or an integration another stack manages)."""
