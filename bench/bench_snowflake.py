@@ -184,7 +184,8 @@ def main() -> None:
     measure_apply(args.apply_size, args.latency_ms, args.parallelism)
     for n in args.sizes:
         measure(n, args.latency_ms, fixed=5)
-    measure(args.sizes[-1], args.latency_ms, fixed=None)
+    if args.sizes:
+        measure(args.sizes[-1], args.latency_ms, fixed=None)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .context import Ctx
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Ctx", "Parser"], "Result"]
 HANDLERS: dict[tuple[str, ...], Handler] = {}
+_longest = [0]  # the most words of any registered prefix
 
 
 def handles(*prefixes: str) -> Callable[[Handler], Handler]:
@@ -23,14 +24,16 @@ def handles(*prefixes: str) -> Callable[[Handler], Handler]:
     def deco(fn: Handler) -> Handler:
         for prefix in prefixes:
             HANDLERS[tuple(prefix.split())] = fn
+            _longest[0] = max(_longest[0], len(prefix.split()))
         return fn
 
     return deco
 
 
 def lookup(words: list[str]) -> tuple[int, Handler] | None:
-    best: tuple[int, Any] | None = None
-    for key, fn in HANDLERS.items():
-        if tuple(words[: len(key)]) == key and (best is None or len(key) > best[0]):
-            best = (len(key), fn)
-    return best
+    """The handler of the longest registered prefix of ``words``, with that prefix's length."""
+    for n in range(min(_longest[0], len(words)), 0, -1):
+        fn = HANDLERS.get(tuple(words[:n]))
+        if fn is not None:
+            return n, fn
+    return None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 # Column types used by the emulator, mapped to Snowflake rowtype ``type`` names.
@@ -90,8 +92,12 @@ def yn(flag: bool) -> str:
 
 def like_match(pattern: str, value: str) -> bool:
     """SHOW ... LIKE semantics: case-insensitive, ``%``/``_`` wildcards, backslash escapes."""
-    import re
+    return _like_regex(pattern).fullmatch(value) is not None
 
+
+@lru_cache(maxsize=256)
+def _like_regex(pattern: str) -> re.Pattern[str]:
+    # Compiled once per pattern: a SHOW ... LIKE tests it against every object of the kind.
     out = []
     i = 0
     while i < len(pattern):
@@ -102,4 +108,4 @@ def like_match(pattern: str, value: str) -> bool:
             continue
         out.append(".*" if c == "%" else "." if c == "_" else re.escape(c))
         i += 1
-    return re.fullmatch("".join(out), value, flags=re.IGNORECASE | re.DOTALL) is not None
+    return re.compile("".join(out), flags=re.IGNORECASE | re.DOTALL)

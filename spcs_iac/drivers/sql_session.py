@@ -22,8 +22,10 @@ DEFAULT_STATE_DIR = ".spcs-iac"
 
 def local_stacks(state_dir: str | None) -> list[str]:
     """Stacks that have something on the local target (a catalog beside the state)."""
+    from spcs_iac.targets.local.records import catalogs
+
     base = Path(state_dir or os.environ.get("SPCS_IAC_STATE_DIR") or DEFAULT_STATE_DIR).expanduser() / "local"
-    return sorted(p.name[len("catalog-"):-len(".json")] for p in base.glob("catalog-*.json"))
+    return [catalog.stack for catalog in catalogs(base)]
 
 
 def stack_for_sql(target: str, stack: Stack | str | None, state_dir: str | None) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from spcs_iac import ComputePool, Database, Grant, Role, RoleGrant, Service, Stack
 from spcs_iac.drivers import api
-from spcs_iac.targets.snowflake.connection import EXTRA_LOGINS_AT_ONCE
+from spcs_iac.targets.snowflake.connection import EXTRA_LOGINS_AT_ONCE, _connect
 from spcs_iac.targets.snowflake.provider import SnowflakeProvider
 from spcs_iac.targets.snowflake.sql import Stmt
 from tests.snowflake.support import spec
@@ -164,10 +164,10 @@ def test_an_apply_logs_its_sessions_in_while_it_plans(emu: Any, provider: Factor
     logins_then: list[int] = []
     run = p.db._execute
 
-    def execute(sess: Any, stmt: Stmt) -> Any:
+    def execute(sess: Any, stmt: Stmt, **options: Any) -> Any:
         if stmt.mutating and not logins_then:
             logins_then.append(emu.emulator.stats()["round_trips_by_kind"].get("login", 0))
-        return run(sess, stmt)
+        return run(sess, stmt, **options)
 
     p.db._execute = execute  # type: ignore[method-assign]
     emu.emulator.reset_stats()
@@ -227,3 +227,63 @@ def test_close_waits_for_a_session_still_logging_in_and_logs_it_out(emu: Any, pr
     emu.emulator.inject(latency_ms=0)
     assert not [t for t in threading.enumerate() if t.name == "snowflake-login" and t.is_alive()]
     assert set(emu.emulator.sessions) == before  # every session the provider opened was logged out
+
+
+def test_sessions_send_no_api_usage_telemetry_although_the_account_allows_it(emu: Any) -> None:
+    # The emulator's login answer enables CLIENT_TELEMETRY_ENABLED, as Snowflake's does; the connector would
+    # then record every call it serves (a signature bind and a parameter read per call).
+    conn = _connect(emu.connection_params())
+    try:
+        assert conn._server_param_telemetry_enabled()  # the account allows it ...
+        assert conn.telemetry_enabled is False  # ... and the session does not use it
+    finally:
+        conn.close()
+
+
+class _FetchSpy:
+    """A connection whose cursors record which statements had their rows fetched."""
+
+    def __init__(self, conn: Any, fetched: list[str], executed: list[str]) -> None:
+        self._conn, self._fetched, self._executed = conn, fetched, executed
+        self.role = conn.role
+
+    def cursor(self) -> Any:
+        spy = self
+        real = self._conn.cursor()
+
+        class Cursor:
+            sql = ""
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(real, name)
+
+            def execute(self, sql: str, **options: Any) -> Any:
+                self.sql = sql
+                spy._executed.append(sql)
+                return real.execute(sql, **options)
+
+            def fetchall(self) -> Any:
+                spy._fetched.append(self.sql)
+                return real.fetchall()
+
+        return Cursor()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def test_an_apply_fetches_the_rows_of_its_reads_only(emu: Any, provider: Factory, tmp_path: Path) -> None:
+    fetched: list[str] = []
+    executed: list[str] = []
+    p = provider()
+    p.db._connect = lambda params: _FetchSpy(_connect(params), fetched, executed)  # type: ignore[method-assign]
+    s = Stack("fetch")
+    owner = s.add(Role(name="FETCH_OWNER"))
+    s.add(RoleGrant(role=owner, to_role="SYSADMIN"))
+    s.add(Grant(to=owner, on="ACCOUNT", privileges=["CREATE DATABASE"]))
+    s.add(Database(name="FETCH_DB", owner=owner))
+    result = api.apply(s, "snowflake", provider=p, state_dir=str(tmp_path), parallelism=2)
+    assert result.ok, result.failed
+    changes = [sql for sql in executed if sql.split()[0] in ("CREATE", "GRANT", "USE")]
+    assert changes and not set(changes) & set(fetched), (changes, fetched)
+    assert any(sql.startswith("SHOW") for sql in fetched), fetched  # the plan's reads still read rows

@@ -94,8 +94,8 @@ def find_anywhere(root: Path, address: str, prefer: Catalog | None = None) -> Re
         rec = prefer.get(address)
         if rec is not None:
             return rec
-    for path in sorted(root.glob("catalog-*.json")):
-        rec = _read(path).get(address)
+    for catalog in catalogs(root):
+        rec = catalog.get(address)
         if rec is not None:
             return rec
     return None

@@ -24,7 +24,7 @@ from spcs_iac.targets.local.containers import Placement, SecretLookup, create_in
 from spcs_iac.targets.local.dockerhost import DockerHost
 from spcs_iac.targets.local.instances import Groups, group, healthy_gen, looping, position, proxies, serving
 from spcs_iac.targets.local.readiness import Instance, container_ip, describe, wait_exit, wait_ready
-from spcs_iac.targets.local.records import Catalog, Record, find_anywhere
+from spcs_iac.targets.local.records import Catalog, Record, catalogs, find_anywhere
 from spcs_iac.targets.local.runtime import Runtime
 
 Say = Callable[[str], None]
@@ -272,15 +272,13 @@ class Services:
         the referencing stack's own pool first, as in ``placement``)."""
         out = []
         owner = _stack(self, pool)
-        for path in sorted(self.root.glob("catalog-*.json")):
-            stack = path.name[len("catalog-"):-len(".json")]
-            catalog = Catalog(self.root, stack)
+        for catalog in catalogs(self.root):
             for address, rec in catalog.load().items():
                 if (rec.get("runtime") or {}).get("pool") != pool["address"]:
                     continue
                 resolved = find_anywhere(self.root, pool["address"], catalog)
-                if resolved is not None and resolved.get("stack", stack) == owner:
-                    out.append({**rec, "address": address, "stack": stack})
+                if resolved is not None and resolved.get("stack", catalog.stack) == owner:
+                    out.append({**rec, "address": address, "stack": catalog.stack})
         return out
 
     def pool_net(self, pool: Record) -> str:

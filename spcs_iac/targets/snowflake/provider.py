@@ -179,7 +179,7 @@ class SnowflakeProvider(Provider):
 
     def _run(self, sess: Session, step: Stmt) -> None:
         try:
-            self.db.run(sess, step)
+            self.db.run(sess, step, rows=False)
         except timeouts.NoAnswer:
             raise  # no job logs to fetch from an account that does not answer
         except ProviderError as exc:
