@@ -131,7 +131,8 @@ def test_runtime_translation(tmp_path: Path) -> None:
     rt = build_runtime(svc, outputs, egress=False, **kw)
     c = rt["containers"][0]
     assert c["image"] == "127.0.0.1:5000/db/public/repo/app@sha256:feed"
-    assert rt["aliases"][0] == "my-svc" and rt["dns"] == "my-svc" and rt["public"] is True
+    assert rt["aliases"] == ["instances.my-svc.public.db.svc.spcs.internal", "my-svc.public.db.svc.spcs.internal"]
+    assert rt["dns"] == "my-svc" and rt["public"] is True
     assert rt["env"] == {"SNOWFLAKE_ACCOUNT": "ACME", "SNOWFLAKE_HOST": "sf.local", "SNOWFLAKE_DATABASE": "DB",
                          "SNOWFLAKE_SCHEMA": "PUBLIC", "SNOWFLAKE_SERVICE_NAME": "MY_SVC"}
     assert c["token"]["target"] == "/var/run/sf" and c["token"]["permission"] == "0600"

@@ -112,7 +112,8 @@ def test_native_program_on_the_local_target(tmp_path: Path, pulumi_project, dock
                                                   "svc_b"]
         p.up()
         out = p.outputs()
-        assert out["digest"].startswith("sha256:") and out["job"] == "DONE" and out["a_dns"] == "svc-a"
+        assert out["digest"].startswith("sha256:") and out["job"] == "DONE"
+        assert out["a_dns"] == "svc-a.public.pn-db.svc.spcs.internal"  # the full name, as SHOW SERVICES gives
         # Both services got the secret's value, which came from another resource's output.
         assert get(out["a"]["web"] + "/hello") == "hi:key-repo"
         assert get(out["b"]["web"] + "/hello") == "hello-b:key-repo"

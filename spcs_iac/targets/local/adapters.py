@@ -30,7 +30,7 @@ from spcs_iac.targets.local import statements as st
 from spcs_iac.targets.local import tables as tb
 from spcs_iac.targets.local.instances import drift, job_status, looping, not_ready
 from spcs_iac.targets.local.records import Record, find_anywhere
-from spcs_iac.targets.local.runtime import Runtime, build_runtime
+from spcs_iac.targets.local.runtime import Runtime, build_runtime, dns_name
 
 if TYPE_CHECKING:
     from spcs_iac.targets.local.provider import LocalProvider
@@ -287,7 +287,7 @@ def observe_service(p: LocalProvider, req: ReadRequest, rec: Record | None, seen
         unready = not_ready(rt, containers, loops, proxied=bool(edge.proxied(rt)))
         if unready:
             props[NOT_READY] = "; ".join(unready)
-    return Observed(props, {"endpoints": edge.public_urls(rt, rec.get("edge")), "dns_name": rt["dns"]})
+    return Observed(props, {"endpoints": edge.public_urls(rt, rec.get("edge")), "dns_name": dns_name(rt)})
 
 
 def observe_job(p: LocalProvider, req: ReadRequest, rec: Record | None, seen: Listing) -> Observed | None:
@@ -339,7 +339,7 @@ def put_service(p: LocalProvider, r: Resource, rec: Record, change: Change, ctx:
     rec["suspended_by_pool"] = old.get("suspended_by_pool", False)
     rec["edge"] = edge.plan_edge(rt, old.get("edge"))  # endpoint ports: allocated once, then kept
     p.catalog.put(r.address, rec)
-    outputs = {"endpoints": edge.public_urls(rt, rec["edge"]), "dns_name": rt["dns"]}
+    outputs = {"endpoints": edge.public_urls(rt, rec["edge"]), "dns_name": dns_name(rt)}
     want = r.desired().get("suspended")
     if rec["status"] == "SUSPENDED" and want is False:
         p.services.resume(rec, ctx.say)  # the new spec is deployed below

@@ -26,7 +26,7 @@ from spcs_iac.errors import ProviderError
 from spcs_iac.targets.local import infra, naming
 from spcs_iac.targets.local.dockerhost import DockerHost
 from spcs_iac.targets.local.readiness import Instance
-from spcs_iac.targets.local.runtime import Runtime
+from spcs_iac.targets.local.runtime import Runtime, search_domain
 
 SecretLookup = Callable[[str], dict[str, str] | None]
 NETNS_START_TIMEOUT = 15.0
@@ -90,7 +90,10 @@ def _create_netns(host: DockerHost, rt: Runtime, index: int, gen: str, where: Pl
         command=infra.netns_command(where.subnet, where.gateway),
         labels={**labels, naming.LABEL_ROLE: naming.ROLE_NETNS}, hostname=f"{rt['dns']}-{index}",
         host_config=api.create_host_config(
-            network_mode=where.internal, cap_add=["NET_ADMIN"], init=True,
+            network_mode=where.internal, cap_add=["NET_ADMIN"], init=True, dns_search=[search_domain(rt)],
+            # A bare name is tried in the schema's domain first (Docker's ndots:0 would first send it to
+            # the upstream resolvers of a namespace with egress, and wait out their timeout offline).
+            dns_opt=["ndots:1"],
             restart_policy={"Name": "always"} if where.restart else None),
         networking_config=api.create_networking_config(
             {where.internal: api.create_endpoint_config(aliases=list(rt["aliases"]))}),

@@ -102,8 +102,24 @@ def build_runtime(svc: Service | JobService, outputs: Outputs, *, stack: str, re
 
 
 def aliases(name: str, db: str, schema: str) -> list[str]:
-    dns = naming.dns_label(name)
-    return [dns, f"{dns}.{naming.dns_label(schema)}.{naming.dns_label(db)}.svc.spcs.internal"]
+    """The service's DNS name on its pool network: only the schema-qualified one. The bare name is not an
+    alias (Docker's aliases span the whole network, and schemas sharing a pool would share it): it resolves
+    through the search domain of the caller's schema (:func:`search_domain`), as in Snowflake, where a bare
+    service name reaches the service of the same schema (service-to-service communications,
+    https://docs.snowflake.com/en/developer-guide/snowpark-container-services/working-with-services).
+    The full name stays last: records and proxies take it as ``aliases[-1]``."""
+    full = f"{naming.dns_label(name)}.{naming.dns_label(schema)}.{naming.dns_label(db)}.svc.spcs.internal"
+    return [f"instances.{full}", full]  # instances.<name>: every instance's address, as in Snowflake
+
+
+def search_domain(rt: Runtime) -> str:
+    """The DNS domain of the service's schema: a bare name looked up from its containers is tried in it."""
+    return str(rt["aliases"][-1]).partition(".")[2]
+
+
+def dns_name(rt: Runtime) -> str:
+    """The service's full DNS name (``SHOW SERVICES.dns_name`` on Snowflake)."""
+    return str(rt["aliases"][-1])
 
 
 def _volume(v: Volume, svc: Service | JobService, local_root: Path) -> dict[str, Any]:
