@@ -44,6 +44,13 @@ def test_services_whose_names_read_alike_keep_a_proxy_each(state_dir: Path, dock
         assert len(owners) == len(set(owners)) == 2, owners
         plan = api.plan(stack, target="local", state_dir=sd)
         assert not plan.has_changes
+        # Each has a DNS name of its own too (A$B's domain carries a hash, as Snowflake's domains are hashes).
+        names = {str(plan.outputs[address]["dns_name"]) for address in owners}
+        assert len(names) == 2, names
+        [member, *_] = docker_client.containers.list(filters={"label": [
+            f"{naming.LABEL_STACK}={name}", f"{naming.LABEL_ROLE}={naming.ROLE_MEMBER}"]})
+        found = [member.exec_run(["getent", "ahostsv4", dns]).output.split()[:1] for dns in sorted(names)]
+        assert all(found) and found[0] != found[1], found
         for address in owners:
             url = str(plan.outputs[address]["endpoints"]["web"])
             url = url if "://" in url else f"http://{url}"

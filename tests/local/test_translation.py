@@ -133,6 +133,8 @@ def test_runtime_translation(tmp_path: Path) -> None:
     assert c["image"] == "127.0.0.1:5000/db/public/repo/app@sha256:feed"
     assert rt["aliases"] == ["instances.my-svc.public.db.svc.spcs.internal", "my-svc.public.db.svc.spcs.internal"]
     assert rt["dns"] == "my-svc" and rt["public"] is True
+    # A schema whose name a DNS label cannot spell (A$B reads as a-b, like A_B) gets a domain of its own.
+    assert naming.domain_label("A_B") == "a-b" and naming.domain_label("A$B").startswith("a-b-")
     assert rt["env"] == {"SNOWFLAKE_ACCOUNT": "ACME", "SNOWFLAKE_HOST": "sf.local", "SNOWFLAKE_DATABASE": "DB",
                          "SNOWFLAKE_SCHEMA": "PUBLIC", "SNOWFLAKE_SERVICE_NAME": "MY_SVC"}
     assert c["token"]["target"] == "/var/run/sf" and c["token"]["permission"] == "0600"

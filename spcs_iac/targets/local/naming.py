@@ -46,6 +46,16 @@ def dns_label(service_name: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", service_name.replace('"', "").lower().replace("_", "-")).strip("-")
 
 
+def domain_label(name: str) -> str:
+    """A database's or schema's label in a service's DNS name. ``_`` reads as ``-``; a name with any other
+    character a DNS label cannot hold (``$``) also carries a hash of itself, so that A_B and A$B (both
+    ``a-b``) give two domains, as Snowflake's hashed domains do."""
+    label = dns_label(name)
+    if re.fullmatch(r"[A-Z0-9_]+", name.replace('"', "")):
+        return label
+    return f"{label}-{hashlib.sha256(name.encode()).hexdigest()[:6]}"
+
+
 def network_name(stack: str, pool: str, flavour: str = "internal") -> str:
     base = f"spcs-{slug(stack)}-{slug(pool)}"
     return base if flavour == "internal" else f"{base}-{flavour}"

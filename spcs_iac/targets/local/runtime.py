@@ -108,7 +108,7 @@ def aliases(name: str, db: str, schema: str) -> list[str]:
     service name reaches the service of the same schema (service-to-service communications,
     https://docs.snowflake.com/en/developer-guide/snowpark-container-services/working-with-services).
     The full name stays last: records and proxies take it as ``aliases[-1]``."""
-    full = f"{naming.dns_label(name)}.{naming.dns_label(schema)}.{naming.dns_label(db)}.svc.spcs.internal"
+    full = f"{naming.dns_label(name)}.{naming.domain_label(schema)}.{naming.domain_label(db)}.svc.spcs.internal"
     return [f"instances.{full}", full]  # instances.<name>: every instance's address, as in Snowflake
 
 
