@@ -15,6 +15,7 @@ from spcs_iac import (
     JobService,
     NetworkRule,
     Role,
+    Schema,
     Secret,
     Service,
     ServiceFunction,
@@ -207,3 +208,21 @@ def one_service_stack(name: str, service: str, container: dict[str, Any],
         spec["endpoints"] = endpoints
     svc = stack.add(Service(name=service, database=db, compute_pool=pool, spec={"spec": spec}))
     return stack, svc
+
+
+def same_name_services(name: str, root: Path, schemas: tuple[str, ...], *, public: bool) -> tuple[Stack, str]:
+    """A stack with a service WEB (app B, endpoint ``web``) in each of ``schemas`` of one database, all on
+    one pool; and the database's name."""
+    stack = Stack(name)
+    prefix = name.upper().replace("-", "_")
+    db = stack.add(Database(name=f"{prefix}_DB"))
+    pool = stack.add(ComputePool(name=f"{prefix}_POOL", instance_family="CPU_X64_XS"))
+    repo = stack.add(ImageRepository(name="REPO", database=db))
+    img = stack.add(Image(name="b", repository=repo, context=str(write_app(root / "b", APP_B)),
+                          build_args={"BASE_IMAGE": BASE_IMAGE}))
+    for schema_name in schemas:
+        schema = stack.add(Schema(name=schema_name, database=db))
+        stack.add(Service(name="WEB", database=db, schema=schema, compute_pool=pool, spec={"spec": {
+            "containers": [{"name": "main", "image": img, "readinessProbe": {"port": 8080, "path": "/hello"}}],
+            "endpoints": [{"name": "web", "port": 8080, "public": public}]}}))
+    return stack, db.name

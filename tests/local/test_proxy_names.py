@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 
-from spcs_iac import ComputePool, Database, Image, ImageRepository, Schema, Service, Stack
 from spcs_iac.drivers import api
 from spcs_iac.targets.local import naming
-from tests.local.apps import APP_B, write_app
-from tests.local.conftest import BASE_IMAGE, unique
+from tests.local.apps import same_name_services
+from tests.local.conftest import unique
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -22,18 +21,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 def test_services_whose_names_read_alike_keep_a_proxy_each(state_dir: Path, docker_client: Any,
                                                             tmp_path: Path) -> None:
     name = unique("alike")
-    prefix = name.upper().replace("-", "_")
-    stack = Stack(name)
-    db = stack.add(Database(name=f"{prefix}_DB"))
-    pool = stack.add(ComputePool(name=f"{prefix}_POOL", instance_family="CPU_X64_XS"))
-    repo = stack.add(ImageRepository(name="REPO", database=db))
-    img = stack.add(Image(name="b", repository=repo, context=str(write_app(tmp_path / "b", APP_B)),
-                          build_args={"BASE_IMAGE": BASE_IMAGE}))
-    for schema_name in ("A_B", "A$B"):
-        schema = stack.add(Schema(name=schema_name, database=db))
-        stack.add(Service(name="WEB", database=db, schema=schema, compute_pool=pool, spec={"spec": {
-            "containers": [{"name": "main", "image": img, "readinessProbe": {"port": 8080, "path": "/hello"}}],
-            "endpoints": [{"name": "web", "port": 8080, "public": True}]}}))
+    stack, _ = same_name_services(name, tmp_path, ("A_B", "A$B"), public=True)
     sd = str(state_dir)
     try:
         result = api.apply(stack, target="local", state_dir=sd)

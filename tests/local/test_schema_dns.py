@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 
-from spcs_iac import ComputePool, Database, Image, ImageRepository, Schema, Service, Stack
 from spcs_iac.drivers import api
 from spcs_iac.targets.local import naming
-from tests.local.apps import APP_B, write_app
-from tests.local.conftest import BASE_IMAGE, unique
+from tests.local.apps import same_name_services
+from tests.local.conftest import unique
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -26,19 +25,7 @@ def _addresses(container: Any, name: str) -> set[str]:
 
 def test_a_bare_service_name_resolves_within_the_callers_schema(state_dir: Path, docker_client: Any,
                                                                  tmp_path: Path) -> None:
-    name = unique("dns")
-    prefix = name.upper().replace("-", "_")
-    stack = Stack(name)
-    db = stack.add(Database(name=f"{prefix}_DB"))
-    pool = stack.add(ComputePool(name=f"{prefix}_POOL", instance_family="CPU_X64_XS"))
-    repo = stack.add(ImageRepository(name="REPO", database=db))
-    img = stack.add(Image(name="b", repository=repo, context=str(write_app(tmp_path / "b", APP_B)),
-                          build_args={"BASE_IMAGE": BASE_IMAGE}))
-    for schema_name in ("DEV", "STAGING"):
-        schema = stack.add(Schema(name=schema_name, database=db))
-        stack.add(Service(name="WEB", database=db, schema=schema, compute_pool=pool, spec={"spec": {
-            "containers": [{"name": "main", "image": img, "readinessProbe": {"port": 8080, "path": "/hello"}}],
-            "endpoints": [{"name": "web", "port": 8080}]}}))
+    stack, db = same_name_services(unique("dns"), tmp_path, ("DEV", "STAGING"), public=False)
     sd = str(state_dir)
     try:
         result = api.apply(stack, target="local", state_dir=sd)
@@ -46,7 +33,7 @@ def test_a_bare_service_name_resolves_within_the_callers_schema(state_dir: Path,
         outputs = api.plan(stack, target="local", state_dir=sd).outputs
         full: dict[str, set[str]] = {}
         for schema_name in ("DEV", "STAGING"):
-            address = f"service.{prefix}_DB.{schema_name}.WEB"
+            address = f"service.{db}.{schema_name}.WEB"
             [main] = docker_client.containers.list(filters={"label": [
                 f"{naming.LABEL_OBJECT}={address}", f"{naming.LABEL_ROLE}={naming.ROLE_MEMBER}"]})
             own = _addresses(main, str(outputs[address]["dns_name"]))
@@ -56,8 +43,8 @@ def test_a_bare_service_name_resolves_within_the_callers_schema(state_dir: Path,
         assert full["DEV"] != full["STAGING"]
         # The full name still reaches the other schema's service.
         [dev_main] = docker_client.containers.list(filters={"label": [
-            f"{naming.LABEL_OBJECT}=service.{prefix}_DB.DEV.WEB", f"{naming.LABEL_ROLE}={naming.ROLE_MEMBER}"]})
-        staging_dns = str(outputs[f"service.{prefix}_DB.STAGING.WEB"]["dns_name"])
+            f"{naming.LABEL_OBJECT}=service.{db}.DEV.WEB", f"{naming.LABEL_ROLE}={naming.ROLE_MEMBER}"]})
+        staging_dns = str(outputs[f"service.{db}.STAGING.WEB"]["dns_name"])
         assert _addresses(dev_main, staging_dns) == full["STAGING"]
     finally:
         assert api.destroy(stack, target="local", state_dir=sd).ok
