@@ -128,6 +128,7 @@ def apply_stack(stack: Stack, target: str, *, provider: Provider | None = None, 
             if saved is not None:
                 plan = _checked(saved, plan, stack)
             check_consent(plan, adopt=adopt, destroy_adopted=destroy_adopted)
+            provider.prepare_apply(parallelism, plan.changes)  # sessions for its roles log in while it is shown
             if confirm is not None and not confirm(plan):
                 return ApplyResult()
             result = Executor(plan, provider, store, parallelism=parallelism, log=log).run()

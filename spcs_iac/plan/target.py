@@ -8,7 +8,7 @@ Providers translate; they do not decide. The planner hands them a Change that al
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -87,9 +87,9 @@ class Provider(ABC):
     def delete(self, change: Change, ctx: ApplyContext) -> None:
         """Remove the object (delete, the delete half of replace). ``change.prior`` says what it was."""
 
-    def prepare_apply(self, parallelism: int) -> None:
-        """Up to ``parallelism`` operations are about to run at once: a target that pools connections
-        sizes its pool to that, so that no operation waits for another's connection."""
+    def prepare_apply(self, parallelism: int, changes: Sequence[Change] = ()) -> None:
+        """Up to ``parallelism`` operations are about to run at once, for ``changes``: a target that pools
+        connections sizes its pool to that, so that no operation waits for another's connection."""
         return None
 
     def warm_up(self, count: int) -> None:

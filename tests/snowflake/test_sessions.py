@@ -10,7 +10,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from spcs_iac import ComputePool, Database, Grant, Role, RoleGrant, Service, Stack
+from spcs_iac import ComputePool, Database, Grant, Role, RoleGrant, Service, Stack, Warehouse
 from spcs_iac.drivers import api
 from spcs_iac.targets.snowflake.connection import EXTRA_LOGINS_AT_ONCE, _connect
 from spcs_iac.targets.snowflake.provider import SnowflakeProvider
@@ -287,3 +287,26 @@ def test_an_apply_fetches_the_rows_of_its_reads_only(emu: Any, provider: Factory
     changes = [sql for sql in executed if sql.split()[0] in ("CREATE", "GRANT", "USE")]
     assert changes and not set(changes) & set(fetched), (changes, fetched)
     assert any(sql.startswith("SHOW") for sql in fetched), fetched  # the plan's reads still read rows
+
+
+def test_an_apply_logs_sessions_in_under_the_existing_roles_its_objects_belong_to(emu: Any, provider: Factory,
+                                                                                  tmp_path: Path) -> None:
+    admin = emu.emulator.login("setup")
+    for sql in ("CREATE ROLE WH_OWNER", "GRANT ROLE WH_OWNER TO ROLE ACCOUNTADMIN",
+                "GRANT CREATE WAREHOUSE ON ACCOUNT TO ROLE WH_OWNER"):
+        emu.emulator.execute(admin, sql)
+    s = Stack("by_role")
+    for i in range(3):  # the pool (twice the parallelism) has room for their sessions beside the plan's
+        s.add(Warehouse(name=f"BY_ROLE_{i}", owner="WH_OWNER", warehouse_size="XSMALL", initially_suspended=True))
+    p = provider()
+
+    def confirm(plan: Any) -> bool:  # as the CLI shows the plan: the sessions log in meanwhile
+        with p.db._lock:
+            return p.db._lock.wait_for(lambda: all(s.conn is not None for s in p.db._all), timeout=30)
+
+    result = api.apply(s, "snowflake", provider=p, state_dir=str(tmp_path), parallelism=4, confirm=confirm)
+    assert result.ok, result.failed
+    creates = [sql for sql in p.db.log if sql.startswith("CREATE WAREHOUSE")]
+    assert len(creates) == 3
+    # The three operations ran as WH_OWNER on sessions logged in under it while the plan was shown.
+    assert not [sql for sql in p.db.log if sql.startswith("USE ROLE")], p.db.log

@@ -136,6 +136,14 @@ class Db:
             for _ in range(min(count, self.max_sessions) - len(self._all)):
                 self._start_login()
 
+    def log_in_ahead_as(self, role: str, count: int) -> None:
+        """Start logging sessions in under ``role`` (quoted), in the background, until ``count`` use it or
+        the pool is full: operations under that role then find sessions needing no ``USE ROLE``."""
+        with self._lock:
+            using = sum(1 for s in self._all if s.role == role)
+            for _ in range(min(count - using, self.max_sessions - len(self._all))):
+                self._start_login(role)
+
     @contextmanager
     def session(self, role: str | None = None) -> Iterator[Session]:
         """Borrow a session for a run of statements; ``role`` (None: the default role) is the one they start
@@ -177,6 +185,7 @@ class Db:
         """Log one more session in, in the background (the lock held), under ``role`` (None: the default
         one); it joins the idle ones."""
         placeholder, login = Session(None), _Login()
+        placeholder.role = role  # counted as that role's while it logs in (log_in_ahead_as)
         self._all.append(placeholder)
         wanted = role if role and self._default_role and role != self._default_role else None
         thread = threading.Thread(target=self._log_in, args=(placeholder, login, wanted), name="snowflake-login",

@@ -9,7 +9,8 @@ and reports what Snowflake assigned (repository URLs, DNS names, ingress URLs, i
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -145,11 +146,14 @@ class SnowflakeProvider(Provider):
     def delete(self, change: Change, ctx: ApplyContext) -> None:
         self._apply(delete_steps(change), ctx)
 
-    def prepare_apply(self, parallelism: int) -> None:
+    def prepare_apply(self, parallelism: int, changes: Sequence[Change] = ()) -> None:
         # Each operation holds a session: none should wait for another's. Up to twice as many let the
         # owner roles keep sessions of their own (a session that changes role costs a USE ROLE round trip).
         if not self._sessions_given:
             self.db.allow_sessions(2 * parallelism)
+        if self.db.allowed:
+            for role, count in sessions_by_role(changes, parallelism, self.db.default_role).items():
+                self.db.log_in_ahead_as(role, count)
 
     def warm_up(self, count: int) -> None:
         if self.db.allowed:
@@ -272,4 +276,17 @@ def _suspendable(kind: str) -> str:
         allowed = ", ".join(k for k, a in ADAPTERS.items() if a.suspendable)
         raise ProviderError(f"cannot suspend or resume a {kind}; allowed: {allowed}")
     return adapter.cls.sql_type
+
+
+def sessions_by_role(changes: Sequence[Change], parallelism: int, default_role: str | None) -> dict[str, int]:
+    """How many sessions to log in ahead under each role the operations create or change objects as, in
+    proportion to its share of them (at least one each). Not the default role (the pool's own sessions
+    use it), nor a role this apply creates (no login can use it yet; sessions lent later log in under it)."""
+    made = {ids.quote(c.resource.name) for c in changes
+            if c.kind == "role" and c.resource is not None and c.action in (Action.CREATE, Action.REPLACE)}
+    owners = Counter(owner_role(c.resource) for c in changes
+                     if c.resource is not None and c.action in (Action.CREATE, Action.REPLACE, Action.UPDATE))
+    total = sum(owners.values())
+    return {role: max(1, round(parallelism * n / total)) for role, n in owners.items()
+            if role is not None and role != default_role and role not in made}
 
