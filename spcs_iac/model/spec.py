@@ -245,6 +245,14 @@ class Endpoint(SpecModel):
         return (self.protocol or "HTTP") in ("HTTP", "HTTPS")
 
 
+def _text(v: Any, field: str, allowed: str) -> Any:
+    """A field that names a declared object is text once the object is resolved (NamesObject): anything
+    else left here is refused, saying what the field takes."""
+    if isinstance(v, str):
+        return v
+    raise ValueError(f"{field} must be {allowed}, got {given(v)}")
+
+
 class StageConfig(NamesObject):
     names_field: ClassVar[str] = "name"
     names_kind: ClassVar[str] = "stage"
@@ -257,9 +265,7 @@ class StageConfig(NamesObject):
     @field_validator("name", mode="before")
     @classmethod
     def _stage(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return v
-        raise ValueError(f"stageConfig.name must be a Stage or \"@<stage>[/path]\", got {given(v)}")
+        return _text(v, "stageConfig.name", "a Stage or \"@<stage>[/path]\"")
 
 
 class Volume(NamesObject):
@@ -291,9 +297,7 @@ class Volume(NamesObject):
     @field_validator("source", mode="before")
     @classmethod
     def _source_form(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return v
-        raise ValueError(f"source must be a Stage, local, memory, block, stage or \"@<stage>\", got {given(v)}")
+        return _text(v, "source", "a Stage, local, memory, block, stage or \"@<stage>\"")
 
     @model_validator(mode="after")
     def _source(self) -> Volume:
