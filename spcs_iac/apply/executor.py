@@ -96,7 +96,6 @@ class Executor:
         ops = operations(self.plan)
         workers = min(self.parallelism, ops.number_of_nodes())
         walk = Walk(ops, workers)
-        self.provider.prepare_apply(self.parallelism, self.plan.changes)
         threads = [threading.Thread(target=self._work, args=(walk,), name=f"apply-{i}") for i in range(workers)]
         try:
             for thread in threads:
